@@ -1,0 +1,144 @@
+package org.postwarden.engine;
+
+import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.MailEvent;
+import org.postwarden.reputation.ReputationStore;
+import org.postwarden.verdict.Action;
+import org.postwarden.verdict.Decision;
+import org.postwarden.verdict.Finding;
+import org.postwarden.verdict.Verdict;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Turns events into decisions. Order: explicit trust ({@code allowlist.trust-ok} ⇒ OK), exemptions (allowlist and
+ * own addresses ⇒ DUNNO, nothing counted), counting, then the checks in order ban, rate-limit, relay, helo, score
+ * (score last, so it sees the signals of this very event). The most severe proposed outcome wins; outcomes proposed
+ * only by dry-run checks become {@code WARN would <action>: <text>}.
+ */
+public final class DecisionEngine {
+    private static final Logger DECISIONS = LoggerFactory.getLogger("org.postwarden.decision");
+    private final Rules rules;
+    private final ReputationStore store;
+    private final PostwardenMetrics metrics;
+    private final List<Check> checks;
+
+    public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics) {
+        this(rules, store, metrics, List.of(new BanCheck(), new RateLimitCheck(), new RelayCheck(), new HeloCheck(),
+                new ScoreCheck()));
+    }
+
+    public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks) {
+        this.rules = rules;
+        this.store = store;
+        this.metrics = metrics;
+        this.checks = List.copyOf(checks);
+    }
+
+    public Rules rules() {
+        return rules;
+    }
+
+    public ReputationStore store() {
+        return store;
+    }
+
+    public PostwardenMetrics metrics() {
+        return metrics;
+    }
+
+    /** Decides asynchronously (completes at once today; a check with I/O will make it truly async). */
+    public CompletionStage<Decision> decide(MailEvent event) {
+        try {
+            return CompletableFuture.completedFuture(decideNow(event));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Decides on the calling thread. Never blocks. */
+    public Decision decideNow(MailEvent event) {
+        long start = System.nanoTime();
+        Decision d = evaluate(event);
+        metrics.decision(event.source(), event.stage(), d, System.nanoTime() - start);
+        if (d.verdict().action() != Action.PASS && d.verdict().action() != Action.ACCEPT || d.suppressed()) {
+            log(event, d);
+        }
+        return d;
+    }
+
+    private Decision evaluate(MailEvent event) {
+        if (event.client() != null) {
+            if (rules.trustOk(event.client())) {
+                Verdict v = new Verdict.Accept("allowlist.trust-ok");
+                return new Decision(v, v, List.of(), false);
+            }
+            if (rules.exempt(event.client())) {
+                return Decision.pass();
+            }
+        }
+        EvaluationContext ctx = new EvaluationContext(event, rules, store, metrics::signal);
+        EventRecorder.record(ctx);
+        for (Check c : checks) {
+            if (rules.enabled(c.name())) {
+                ctx.enter(c.name(), rules.dryRun(c.name()));
+                c.evaluate(ctx);
+            }
+        }
+        return combine(ctx.findings());
+    }
+
+    private Decision combine(List<Finding> findings) {
+        Finding enforced = null;
+        Finding would = null;
+        for (Finding f : findings) {
+            if (f.proposed().compareTo(Action.PASS) <= 0) {
+                continue;
+            }
+            if (would == null || f.proposed().compareTo(would.proposed()) > 0) {
+                would = f;
+            }
+            if (!f.dryRun() && (enforced == null || f.proposed().compareTo(enforced.proposed()) > 0)) {
+                enforced = f;
+            }
+        }
+        Verdict wouldV = toVerdict(would);
+        Verdict enforcedV = toVerdict(enforced);
+        if (enforced == null && would != null) {
+            enforcedV = Verdict.warn("would " + would.proposed().label() + ": " + would.detail());
+        }
+        return new Decision(enforcedV, wouldV, findings, false);
+    }
+
+    private Verdict toVerdict(Finding f) {
+        if (f == null) {
+            return Verdict.PASS;
+        }
+        return switch (f.proposed()) {
+            case TAG -> Verdict.tag(rules.config().scoring().tagHeader(), f.detail());
+            case HOLD -> Verdict.hold(f.detail());
+            case DEFER -> Verdict.defer(f.detail());
+            case REJECT -> Verdict.reject(f.detail());
+            case WARN -> Verdict.warn(f.detail());
+            case PASS, ACCEPT -> Verdict.PASS;
+        };
+    }
+
+    private static void log(MailEvent e, Decision d) {
+        if (!DECISIONS.isInfoEnabled()) {
+            return;
+        }
+        DECISIONS.info("{} {} client={} helo={} from=<{}> to=<{}> sasl={} action={}{} findings={}",
+                e.source(), e.stage().label(),
+                e.client() == null ? "unknown" : e.client().getHostAddress(),
+                LogSafe.escape(e.heloName(), 100), LogSafe.escape(e.sender(), 100),
+                LogSafe.escape(e.recipient(), 100), LogSafe.escape(e.saslUsername(), 64),
+                d.verdict().action().label(),
+                d.suppressed() ? " would=" + d.wouldHave().action().label() : "",
+                d.findings());
+    }
+}

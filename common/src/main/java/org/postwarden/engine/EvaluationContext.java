@@ -1,0 +1,115 @@
+package org.postwarden.engine;
+
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.KeyLevel;
+import org.postwarden.model.MailEvent;
+import org.postwarden.model.Signal;
+import org.postwarden.reputation.ReputationStore;
+import org.postwarden.verdict.Action;
+import org.postwarden.verdict.Finding;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Everything a check needs for one event: the event, its client keys, the store, the rules, and where to put
+ * findings and signals. One per decision; not thread-safe (a decision runs on one thread).
+ */
+public final class EvaluationContext {
+    private final MailEvent event;
+    private final Rules rules;
+    private final ReputationStore store;
+    private final ClientKey host;
+    private final ClientKey subnet;
+    private final ClientKey wide;
+    private final List<Finding> findings = new ArrayList<>();
+    private final Consumer<Signal> signalSink;
+    private String check = "";
+    private boolean dryRun;
+
+    EvaluationContext(MailEvent event, Rules rules, ReputationStore store, Consumer<Signal> signalSink) {
+        this.event = event;
+        this.rules = rules;
+        this.store = store;
+        this.signalSink = signalSink;
+        if (event.client() != null) {
+            this.host = ClientKey.of(event.client(), KeyLevel.HOST, rules.widePrefix());
+            this.subnet = ClientKey.of(event.client(), KeyLevel.SUBNET, rules.widePrefix());
+            this.wide = host.v6() ? ClientKey.of(event.client(), KeyLevel.WIDE, rules.widePrefix()) : null;
+        } else {
+            this.host = null;
+            this.subnet = null;
+            this.wide = null;
+        }
+    }
+
+    void enter(String checkName, boolean checkDryRun) {
+        this.check = checkName;
+        this.dryRun = checkDryRun;
+    }
+
+    public MailEvent event() {
+        return event;
+    }
+
+    public Rules rules() {
+        return rules;
+    }
+
+    public ReputationStore store() {
+        return store;
+    }
+
+    /** Host key (/32 or /128), or null when the client address is unknown. */
+    public ClientKey host() {
+        return host;
+    }
+
+    /** Subnet key (/24 or /64), or null. */
+    public ClientKey subnet() {
+        return subnet;
+    }
+
+    /** Wide IPv6 key, or null (IPv4 or unknown). */
+    public ClientKey wide() {
+        return wide;
+    }
+
+    /** The client keys that exist for this event, narrowest first. */
+    public List<ClientKey> keys() {
+        List<ClientKey> k = new ArrayList<>(3);
+        if (host != null) {
+            k.add(host);
+            k.add(subnet);
+            if (wide != null) {
+                k.add(wide);
+            }
+        }
+        return k;
+    }
+
+    /** Adds a finding from the current check. */
+    public void find(String reason, Action proposed, double value, double threshold, String detail) {
+        findings.add(new Finding(check, reason, proposed, value, threshold, detail, dryRun));
+    }
+
+    /**
+     * Records a signal: its configured weight is added to the client's host, subnet and wide scores, and a finding
+     * (proposing nothing by itself) is kept for explanation. Signals are facts: they are recorded in dry-run too.
+     */
+    public void signal(Signal signal, String detail) {
+        double w = rules.weight(signal);
+        signalSink.accept(signal);
+        if (w != 0) {
+            for (ClientKey k : keys()) {
+                store.addScore(k, w);
+            }
+        }
+        findings.add(new Finding(check, signal.label(), Action.PASS, w, 0, detail, dryRun));
+    }
+
+    public List<Finding> findings() {
+        return findings;
+    }
+}

@@ -1,0 +1,55 @@
+package org.postwarden.engine;
+
+import org.postwarden.config.Durations;
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.Signal;
+import org.postwarden.reputation.CounterLayout;
+import org.postwarden.verdict.Action;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Compares the client's (and the SASL user's) sliding-window counts with the configured maxima. An exceeded limit
+ * proposes a 4.7.1 defer naming the limit, never a permanent reject, and records a limit-exceeded signal.
+ */
+public final class RateLimitCheck implements Check {
+    @Override
+    public String name() {
+        return "rate-limit";
+    }
+
+    @Override
+    public void evaluate(EvaluationContext ctx) {
+        boolean exceeded = false;
+        for (ClientKey k : ctx.keys()) {
+            exceeded |= compare(ctx, ctx.rules().layout(k.level()), ctx.store().estimates(k),
+                    k.level().label(), k.cidr());
+        }
+        String user = ctx.event().saslUsername();
+        if (!user.isEmpty() && !ctx.rules().allowlistedUser(user)) {
+            exceeded |= compare(ctx, ctx.rules().userLayout(), ctx.store().userEstimates(user), "sasl-user",
+                    "user " + LogSafe.escape(user, 64));
+        }
+        if (exceeded) {
+            ctx.signal(Signal.LIMIT_EXCEEDED, "rate limit exceeded");
+        }
+    }
+
+    private static boolean compare(EvaluationContext ctx, CounterLayout layout, long[] counts, String level,
+            String who) {
+        boolean exceeded = false;
+        List<CounterLayout.Slot> slots = layout.slots();
+        for (int i = 0; i < slots.size(); i++) {
+            CounterLayout.Slot s = slots.get(i);
+            if (counts[i] > s.max()) {
+                String window = Durations.format(Duration.ofSeconds(s.windowSeconds()));
+                ctx.find(s.type().label(), Action.DEFER, counts[i], s.max(),
+                        "rate limit: more than " + s.max() + " " + s.type().label() + " per " + window + " per "
+                                + level + " (" + who + ")");
+                exceeded = true;
+            }
+        }
+        return exceeded;
+    }
+}

@@ -1,0 +1,33 @@
+package org.postwarden.engine;
+
+import org.postwarden.model.MailEvent;
+import org.postwarden.model.Signal;
+import org.postwarden.model.SmtpStage;
+
+/**
+ * A relay attempt: RCPT to a domain that is not local, from a client that is neither authenticated nor trusted.
+ * Only a signal: Postfix's {@code reject_unauth_destination} refuses the recipient itself, so Postwarden must be
+ * placed before it to see the attempt, and answers DUNNO (never OK).
+ */
+public final class RelayCheck implements Check {
+    @Override
+    public String name() {
+        return "relay";
+    }
+
+    @Override
+    public void evaluate(EvaluationContext ctx) {
+        MailEvent e = ctx.event();
+        if (e.stage() != SmtpStage.RCPT || e.authenticated() || e.client() == null || e.recipient().isEmpty()) {
+            return;
+        }
+        if (ctx.rules().trusted(e.client())) {
+            return;
+        }
+        String domain = e.recipientDomain();
+        if (domain.isEmpty() || ctx.rules().localDomain(domain)) {
+            return;
+        }
+        ctx.signal(Signal.RELAY_ATTEMPT, "relay attempt to domain " + LogSafe.escape(domain, 100));
+    }
+}

@@ -1,0 +1,172 @@
+package org.postwarden.engine;
+
+import org.postwarden.config.PostwardenConfig;
+import org.postwarden.model.Cidr;
+import org.postwarden.model.KeyLevel;
+import org.postwarden.model.Signal;
+import org.postwarden.reputation.CounterLayout;
+import org.postwarden.reputation.CounterType;
+import org.postwarden.reputation.ReputationStore;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** The configuration compiled for fast evaluation: parsed networks, patterns, counter layouts and weights. */
+public final class Rules {
+    private final PostwardenConfig config;
+    private final List<Cidr> trustOk;
+    private final List<Cidr> allowClients;
+    private final Set<String> allowUsers;
+    private final List<Cidr> trusted;
+    private final List<Cidr> ownAddresses;
+    private final Set<String> ownNames;
+    private final Set<String> localDomains;
+    private final List<Pattern> genericHelo;
+    private final Map<KeyLevel, CounterLayout> layouts = new EnumMap<>(KeyLevel.class);
+    private final CounterLayout userLayout;
+    private final Map<Signal, Double> weights = new EnumMap<>(Signal.class);
+
+    public Rules(PostwardenConfig c) {
+        this.config = c;
+        this.trustOk = cidrs(c.allowlist().trustOk());
+        this.allowClients = cidrs(c.allowlist().clients());
+        this.allowUsers = Set.copyOf(c.allowlist().saslUsers());
+        this.trusted = cidrs(c.networks().trusted());
+        this.ownAddresses = cidrs(c.networks().ownAddresses());
+        this.ownNames = lower(c.networks().ownNames());
+        this.localDomains = lower(c.networks().localDomains());
+        this.genericHelo = c.helo().genericPatterns().stream()
+                .map(p -> Pattern.compile(p, Pattern.CASE_INSENSITIVE)).toList();
+        layouts.put(KeyLevel.HOST, layout(c.limits().host()));
+        layouts.put(KeyLevel.SUBNET, layout(c.limits().subnet()));
+        layouts.put(KeyLevel.WIDE, layout(c.limits().wide()));
+        List<CounterLayout.Slot> u = new ArrayList<>();
+        slots(u, CounterType.MESSAGES, c.limits().saslUser().messages());
+        slots(u, CounterType.RECIPIENTS, c.limits().saslUser().recipients());
+        this.userLayout = new CounterLayout(u);
+        PostwardenConfig.Weights w = c.scoring().weights();
+        weights.put(Signal.RELAY_ATTEMPT, w.relayAttempt());
+        weights.put(Signal.HELO_NOT_FQDN, w.heloNotFqdn());
+        weights.put(Signal.HELO_GENERIC, w.heloGeneric());
+        weights.put(Signal.HELO_IP_MISMATCH, w.heloIpMismatch());
+        weights.put(Signal.HELO_CLAIMS_OUR_NAME, w.heloClaimsOurName());
+        weights.put(Signal.LIMIT_EXCEEDED, w.limitExceeded());
+    }
+
+    private static List<Cidr> cidrs(List<String> s) {
+        return s.stream().map(Cidr::parse).toList();
+    }
+
+    private static Set<String> lower(List<String> s) {
+        return s.stream().map(x -> x.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+    }
+
+    private static CounterLayout layout(PostwardenConfig.LevelLimits l) {
+        List<CounterLayout.Slot> slots = new ArrayList<>();
+        slots(slots, CounterType.CONNECTIONS, l.connections());
+        slots(slots, CounterType.MESSAGES, l.messages());
+        slots(slots, CounterType.RECIPIENTS, l.recipients());
+        return new CounterLayout(slots);
+    }
+
+    private static void slots(List<CounterLayout.Slot> out, CounterType type, List<PostwardenConfig.Window> ws) {
+        for (PostwardenConfig.Window w : ws) {
+            out.add(new CounterLayout.Slot(type, w.window().toSeconds(), w.max()));
+        }
+    }
+
+    /** Store settings derived from this configuration. */
+    public ReputationStore.Settings storeSettings() {
+        return new ReputationStore.Settings(config.store().maxClients(), config.store().maxUsers(),
+                config.store().idleExpiry(), config.scoring().halfLife(), layouts, userLayout);
+    }
+
+    public PostwardenConfig config() {
+        return config;
+    }
+
+    static boolean in(List<Cidr> nets, InetAddress a) {
+        for (Cidr c : nets) {
+            if (c.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public boolean trustOk(InetAddress a) {
+        return in(trustOk, a);
+    }
+
+    /** Allowlisted or one of our own addresses: never counted, limited or scored. */
+    public boolean exempt(InetAddress a) {
+        return in(allowClients, a) || in(ownAddresses, a);
+    }
+
+    public boolean allowlistedUser(String user) {
+        return allowUsers.contains(user);
+    }
+
+    public boolean trusted(InetAddress a) {
+        return in(trusted, a);
+    }
+
+    public boolean ownAddress(InetAddress a) {
+        return in(ownAddresses, a);
+    }
+
+    public boolean ownName(String name) {
+        return ownNames.contains(name.toLowerCase(Locale.ROOT));
+    }
+
+    public boolean localDomain(String domain) {
+        return localDomains.contains(domain);
+    }
+
+    public List<Pattern> genericHelo() {
+        return genericHelo;
+    }
+
+    public CounterLayout layout(KeyLevel level) {
+        return layouts.get(level);
+    }
+
+    public CounterLayout userLayout() {
+        return userLayout;
+    }
+
+    public double weight(Signal s) {
+        return weights.getOrDefault(s, 0.0);
+    }
+
+    public int widePrefix() {
+        return config.store().ipv6WidePrefix();
+    }
+
+    public boolean enabled(String check) {
+        return toggle(check).enabled();
+    }
+
+    public boolean dryRun(String check) {
+        return config.dryRun() || toggle(check).dryRun();
+    }
+
+    private PostwardenConfig.Toggle toggle(String check) {
+        PostwardenConfig.Checks k = config.checks();
+        return switch (check) {
+            case "rate-limit" -> k.rateLimit();
+            case "relay" -> k.relay();
+            case "helo" -> k.helo();
+            case "score" -> k.score();
+            case "ban" -> k.ban();
+            default -> new PostwardenConfig.Toggle(true, config.dryRun());
+        };
+    }
+}

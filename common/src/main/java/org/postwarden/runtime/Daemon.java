@@ -1,0 +1,185 @@
+package org.postwarden.runtime;
+
+import org.postwarden.config.PostwardenConfig;
+import org.postwarden.engine.DecisionEngine;
+import org.postwarden.engine.Rules;
+import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.TimeSource;
+import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.SnapshotFile;
+import org.postwarden.reputation.StoreSnapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running daemon: one store, one engine, several listeners. Start-up restores the state snapshot, then
+ * starts each listener; shutdown stops listeners gracefully (in-flight requests are answered), then writes a final
+ * snapshot. Snapshots are also written periodically on a background thread (never on an event loop).
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    private static final Duration GRACE = Duration.ofSeconds(5);
+
+    private final DaemonContext context;
+    private final Optional<SnapshotFile> snapshots;
+    private final List<Listener> listeners = new ArrayList<>();
+    private final ScheduledExecutorService background;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean ready;
+    private volatile boolean closed;
+
+    private Daemon(DaemonContext context, Optional<SnapshotFile> snapshots) {
+        this.context = context;
+        this.snapshots = snapshots;
+        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "postwarden-background");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts a daemon with the listeners found by {@link ServiceLoader}. */
+    public static Daemon start(PostwardenConfig config, TimeSource time, PostwardenMetrics metrics) throws Exception {
+        List<ListenerFactory> factories = new ArrayList<>();
+        ServiceLoader.load(ListenerFactory.class).forEach(factories::add);
+        return start(config, time, metrics, factories);
+    }
+
+    /** Starts a daemon with the given listener factories. */
+    public static Daemon start(PostwardenConfig config, TimeSource time, PostwardenMetrics metrics,
+            List<ListenerFactory> factories) throws Exception {
+        Rules rules = new Rules(config);
+        ReputationStore store = new ReputationStore(rules.storeSettings(), time);
+        String path = config.store().snapshot().path();
+        Optional<SnapshotFile> snapshots = path.isBlank() ? Optional.empty() : Optional.of(new SnapshotFile(Path.of(path)));
+        snapshots.flatMap(s -> s.load(store)).ifPresent(c -> LOG.info(
+                "restored state: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans()));
+        DecisionEngine engine = new DecisionEngine(rules, store, metrics);
+        DaemonContext ctx = new DaemonContext(engine, metrics, time);
+        Daemon d = new Daemon(ctx, snapshots);
+        d.registerGauges();
+        try {
+            for (ListenerFactory f : factories) {
+                Optional<Listener> l = f.create(ctx);
+                if (l.isPresent()) {
+                    l.get().start();
+                    d.listeners.add(l.get());
+                    LOG.info("{} listener on {}", l.get().name(), l.get().address());
+                }
+            }
+        } catch (Exception e) {
+            d.close();
+            throw e;
+        }
+        long every = config.store().snapshot().interval().toMillis();
+        d.background.scheduleWithFixedDelay(d::periodic, every, every, TimeUnit.MILLISECONDS);
+        d.ready = true;
+        LOG.info("postwarden started{}", config.dryRun() ? " in global DRY-RUN mode (nothing is enforced)" : "");
+        return d;
+    }
+
+    private void registerGauges() {
+        PostwardenMetrics m = context.metrics();
+        m.gauge("postwarden.store.entries", "Keys held in the reputation store",
+                () -> context.engine().store().clientCount(), "kind", "client");
+        m.gauge("postwarden.store.entries", "Keys held in the reputation store",
+                () -> context.engine().store().userCount(), "kind", "user");
+        m.gauge("postwarden.bans.active", "Active bans", () -> context.engine().store().banCount());
+    }
+
+    private void periodic() {
+        try {
+            context.engine().store().cleanUp();
+            snapshot();
+        } catch (RuntimeException e) {
+            LOG.error("periodic maintenance failed", e);
+        }
+    }
+
+    /** Writes a snapshot now (no-op when persistence is off). Safe from any non-event-loop thread. */
+    public void snapshot() {
+        if (snapshots.isEmpty()) {
+            return;
+        }
+        try {
+            StoreSnapshot.Counts c = snapshots.get().save(context.engine().store());
+            context.metrics().snapshot("ok");
+            LOG.debug("snapshot written: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans());
+        } catch (IOException | RuntimeException e) {
+            context.metrics().snapshot("error");
+            LOG.error("cannot write state snapshot {}: {}", snapshots.get().path(), e.toString());
+        }
+    }
+
+    /**
+     * Applies a new configuration without dropping connections: a new engine is swapped in; when the counter
+     * layout changed, the state moves to a new store through an in-memory snapshot. Listen addresses and sizes
+     * of listeners keep their start-up values.
+     */
+    public synchronized void reload(PostwardenConfig next) throws IOException {
+        DecisionEngine current = context.engine();
+        Rules rules = new Rules(next);
+        ReputationStore store = current.store();
+        if (!rules.storeSettings().equals(current.rules().storeSettings())) {
+            ReputationStore fresh = new ReputationStore(rules.storeSettings(), context.time());
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            StoreSnapshot.write(store, buf);
+            StoreSnapshot.read(fresh, new ByteArrayInputStream(buf.toByteArray()));
+            store = fresh;
+        }
+        context.swap(new DecisionEngine(rules, store, context.metrics()));
+        LOG.info("configuration reloaded");
+    }
+
+    public DaemonContext context() {
+        return context;
+    }
+
+    public List<Listener> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    public boolean ready() {
+        return ready && !closed;
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ready = false;
+        LOG.info("shutting down: stopping listeners");
+        for (int i = listeners.size() - 1; i >= 0; i--) {
+            try {
+                listeners.get(i).stop(GRACE);
+            } catch (RuntimeException e) {
+                LOG.warn("error stopping {} listener: {}", listeners.get(i).name(), e.toString());
+            }
+        }
+        background.shutdownNow();
+        snapshot();
+        LOG.info("postwarden stopped");
+        stopped.countDown();
+    }
+}

@@ -1,0 +1,86 @@
+package org.postwarden.verdict;
+
+/** The outcome for one event. Texts are human-readable and never contain CR or LF. */
+public sealed interface Verdict {
+
+    Action action();
+
+    /** Pass: {@code DUNNO}. */
+    Verdict PASS = new Pass();
+
+    static Verdict tag(String header, String value) {
+        return new Tag(header, value);
+    }
+
+    static Verdict defer(String text) {
+        return new Defer("450", "4.7.1", text);
+    }
+
+    static Verdict reject(String text) {
+        return new Reject("550", "5.7.1", text);
+    }
+
+    static Verdict hold(String text) {
+        return new Hold(text);
+    }
+
+    static Verdict warn(String text) {
+        return new Warn(text);
+    }
+
+    /** Nothing to say. */
+    record Pass() implements Verdict {
+        @Override
+        public Action action() {
+            return Action.PASS;
+        }
+    }
+
+    /** Explicitly trusted by an allowlist rule with {@code action: OK}. */
+    record Accept(String rule) implements Verdict {
+        @Override
+        public Action action() {
+            return Action.ACCEPT;
+        }
+    }
+
+    /** Add header {@code header: value}. */
+    record Tag(String header, String value) implements Verdict {
+        @Override
+        public Action action() {
+            return Action.TAG;
+        }
+    }
+
+    /** Keep the message in the hold queue. */
+    record Hold(String text) implements Verdict {
+        @Override
+        public Action action() {
+            return Action.HOLD;
+        }
+    }
+
+    /** Temporary failure with SMTP code and enhanced status code. */
+    record Defer(String code, String enhanced, String text) implements Verdict {
+        @Override
+        public Action action() {
+            return Action.DEFER;
+        }
+    }
+
+    /** Permanent failure with SMTP code and enhanced status code. */
+    record Reject(String code, String enhanced, String text) implements Verdict {
+        @Override
+        public Action action() {
+            return Action.REJECT;
+        }
+    }
+
+    /** Dry-run: log what would have happened. */
+    record Warn(String text) implements Verdict {
+        @Override
+        public Action action() {
+            return Action.WARN;
+        }
+    }
+}
