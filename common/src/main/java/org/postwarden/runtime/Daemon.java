@@ -88,6 +88,7 @@ public final class Daemon implements AutoCloseable {
         long every = config.store().snapshot().interval().toMillis();
         d.background.scheduleWithFixedDelay(d::periodic, every, every, TimeUnit.MILLISECONDS);
         d.ready = true;
+        ctx.ready(true);
         LOG.info("postwarden started{}", config.dryRun() ? " in global DRY-RUN mode (nothing is enforced)" : "");
         return d;
     }
@@ -169,6 +170,7 @@ public final class Daemon implements AutoCloseable {
         }
         closed = true;
         ready = false;
+        context.ready(false);
         LOG.info("shutting down: stopping listeners");
         for (int i = listeners.size() - 1; i >= 0; i--) {
             try {

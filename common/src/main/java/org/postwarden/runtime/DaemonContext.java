@@ -13,6 +13,7 @@ public final class DaemonContext {
     private final PostwardenMetrics metrics;
     private final TimeSource time;
     private final PostwardenConfig startConfig;
+    private volatile boolean ready;
 
     public DaemonContext(DecisionEngine engine, PostwardenMetrics metrics, TimeSource time) {
         this.engine = new AtomicReference<>(engine);
@@ -38,6 +39,15 @@ public final class DaemonContext {
     /** The configuration listeners were started with (listen addresses do not change on reload). */
     public PostwardenConfig startConfig() {
         return startConfig;
+    }
+
+    /** True once every listener has started, false again from the start of shutdown. */
+    public boolean ready() {
+        return ready;
+    }
+
+    void ready(boolean value) {
+        this.ready = value;
     }
 
     public PostwardenMetrics metrics() {

@@ -1,0 +1,99 @@
+package org.postwarden.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.postwarden.config.HostPort;
+import org.postwarden.runtime.DaemonContext;
+import org.postwarden.runtime.Listener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * HTTP listener (default {@code 127.0.0.1:10035}): {@code /healthz} (process alive), {@code /readyz} (listeners
+ * started), {@code /metrics} (Prometheus text format). Runs on two worker threads of its own.
+ */
+public final class HttpListener implements Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpListener.class);
+    private final DaemonContext context;
+    private HttpServer server;
+    private ExecutorService pool;
+
+    public HttpListener(DaemonContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public String name() {
+        return "http";
+    }
+
+    @Override
+    public void start() throws IOException {
+        HostPort listen = HostPort.parse(context.startConfig().http().listen());
+        server = HttpServer.create(listen.socketAddress(), 64);
+        pool = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "postwarden-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(pool);
+        server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
+        server.createContext("/readyz", ex -> {
+            boolean ready = context.ready();
+            respond(ex, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready\n");
+        });
+        server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
+                context.metrics().scrape()));
+        server.start();
+        if (!listen.loopback()) {
+            LOG.warn("HTTP listener bound to non-loopback address {}", listen);
+        }
+    }
+
+    static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+        try (ex) {
+            if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
+                byte[] b = "method not allowed\n".getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Allow", "GET, HEAD");
+                ex.sendResponseHeaders(405, b.length);
+                ex.getResponseBody().write(b);
+                return;
+            }
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", type);
+            if ("HEAD".equals(ex.getRequestMethod())) {
+                ex.sendResponseHeaders(status, -1);
+                return;
+            }
+            ex.sendResponseHeaders(status, b.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(b);
+            }
+        }
+    }
+
+    public InetSocketAddress boundAddress() {
+        return server.getAddress();
+    }
+
+    @Override
+    public String address() {
+        return server == null ? "(not started)" : String.valueOf(server.getAddress());
+    }
+
+    @Override
+    public void stop(Duration grace) {
+        if (server != null) {
+            server.stop(0);
+            pool.shutdownNow();
+        }
+    }
+}
