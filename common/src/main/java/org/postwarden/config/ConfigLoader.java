@@ -76,6 +76,7 @@ public final class ConfigLoader {
     /** Loads {@code userText} (may be null for none) laid over the embedded default; {@code source} names it. */
     public static PostwardenConfig load(String source, String userText) throws ConfigException {
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        yaml.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         JsonNode merged;
         Map<String, Integer> lines = new HashMap<>();
         try {
@@ -152,9 +153,10 @@ public final class ConfigLoader {
 
     private static String simplify(String jacksonMessage) {
         String m = jacksonMessage;
-        if (m.startsWith("Cannot deserialize value of type `")) {
-            int end = m.indexOf('`', 34);
-            String type = end > 0 ? m.substring(34, end) : "value";
+        int open = m.indexOf('`');
+        int close = open < 0 ? -1 : m.indexOf('`', open + 1);
+        if (close > open && (m.startsWith("Cannot deserialize") || m.startsWith("Cannot coerce"))) {
+            String type = m.substring(open + 1, close);
             return switch (type) {
                 case "boolean" -> "true or false";
                 case "int", "long" -> "a whole number";

@@ -51,19 +51,51 @@ public final class DecisionEngine {
         return metrics;
     }
 
-    /** Decides asynchronously (completes at once today; a check with I/O will make it truly async). */
+    /**
+     * Decides asynchronously: starts every enabled check's {@link Check#prepare} work, then evaluates when all of
+     * it is done (at once, on the calling thread, when no check has I/O to do). Never blocks.
+     */
     public CompletionStage<Decision> decide(MailEvent event) {
+        long start = System.nanoTime();
         try {
-            return CompletableFuture.completedFuture(decideNow(event));
+            Decision early = exemption(event);
+            if (early != null) {
+                return CompletableFuture.completedFuture(finish(event, early, start));
+            }
+            List<Check> waiting = null;
+            List<CompletableFuture<?>> stages = null;
+            for (Check c : checks) {
+                if (!rules.enabled(c.name())) {
+                    continue;
+                }
+                CompletionStage<?> s = c.prepare(event, rules);
+                if (s != null) {
+                    if (waiting == null) {
+                        waiting = new java.util.ArrayList<>(2);
+                        stages = new java.util.ArrayList<>(2);
+                    }
+                    waiting.add(c);
+                    stages.add(s.toCompletableFuture());
+                }
+            }
+            if (waiting == null) {
+                return CompletableFuture.completedFuture(finish(event, evaluate(event, null, null), start));
+            }
+            List<Check> w = waiting;
+            List<CompletableFuture<?>> st = stages;
+            return CompletableFuture.allOf(st.toArray(CompletableFuture[]::new))
+                    .thenApply(v -> finish(event, evaluate(event, w, st), start));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
-    /** Decides on the calling thread. Never blocks. */
+    /** Decides on the calling thread; only for events no check prepares I/O for (tests, benchmarks, replay). */
     public Decision decideNow(MailEvent event) {
-        long start = System.nanoTime();
-        Decision d = evaluate(event);
+        return decide(event).toCompletableFuture().join();
+    }
+
+    private Decision finish(MailEvent event, Decision d, long start) {
         metrics.decision(event.source(), event.stage(), d, System.nanoTime() - start);
         if (d.verdict().action() != Action.PASS && d.verdict().action() != Action.ACCEPT || d.suppressed()) {
             log(event, d);
@@ -71,7 +103,7 @@ public final class DecisionEngine {
         return d;
     }
 
-    private Decision evaluate(MailEvent event) {
+    private Decision exemption(MailEvent event) {
         if (event.client() != null) {
             if (rules.trustOk(event.client())) {
                 Verdict v = new Verdict.Accept("allowlist.trust-ok");
@@ -81,7 +113,16 @@ public final class DecisionEngine {
                 return Decision.pass();
             }
         }
+        return null;
+    }
+
+    private Decision evaluate(MailEvent event, List<Check> prepared, List<CompletableFuture<?>> values) {
         EvaluationContext ctx = new EvaluationContext(event, rules, store, metrics::signal);
+        if (prepared != null) {
+            for (int i = 0; i < prepared.size(); i++) {
+                ctx.prepared(prepared.get(i), values.get(i).join());
+            }
+        }
         EventRecorder.record(ctx);
         for (Check c : checks) {
             if (rules.enabled(c.name())) {

@@ -25,6 +25,7 @@ public final class EvaluationContext {
     private final ClientKey wide;
     private final List<Finding> findings = new ArrayList<>();
     private final Consumer<Signal> signalSink;
+    private final java.util.Map<Check, Object> prepared = new java.util.IdentityHashMap<>();
     private String check = "";
     private boolean dryRun;
 
@@ -47,6 +48,15 @@ public final class EvaluationContext {
     void enter(String checkName, boolean checkDryRun) {
         this.check = checkName;
         this.dryRun = checkDryRun;
+    }
+
+    void prepared(Check c, Object value) {
+        prepared.put(c, value);
+    }
+
+    /** The value of {@code c}'s {@link Check#prepare} stage, or null when it prepared nothing. */
+    public Object prepared(Check c) {
+        return prepared.get(c);
     }
 
     public MailEvent event() {

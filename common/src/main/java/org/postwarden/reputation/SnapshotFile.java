@@ -71,10 +71,10 @@ public final class SnapshotFile {
             try {
                 Files.move(path, aside, StandardCopyOption.REPLACE_EXISTING);
                 LOG.error("state snapshot {} is unreadable ({}); moved aside to {} and starting clean", path,
-                        e.getMessage(), aside);
+                        e.toString(), aside);
             } catch (IOException moveFailed) {
                 LOG.error("state snapshot {} is unreadable ({}) and could not be moved aside ({}); starting clean",
-                        path, e.getMessage(), moveFailed.getMessage());
+                        path, e.toString(), moveFailed.toString());
             }
             return Optional.empty();
         }

@@ -31,7 +31,13 @@ public record Decision(Verdict verdict, Verdict wouldHave, List<Finding> finding
 
     /** The reason label of the finding that determined the enforced outcome, or "none". */
     public String primaryReason() {
-        Action target = suppressed() ? wouldHave.action() : verdict.action();
+        boolean dry = suppressed();
+        Action target = dry ? wouldHave.action() : verdict.action();
+        for (Finding f : findings) {
+            if (f.proposed() == target && f.dryRun() == dry) {
+                return f.reason();
+            }
+        }
         for (Finding f : findings) {
             if (f.proposed() == target) {
                 return f.reason();

@@ -1,0 +1,130 @@
+package org.postwarden.reputation;
+
+import org.junit.jupiter.api.Test;
+import org.postwarden.model.Cidr;
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.KeyLevel;
+import org.postwarden.model.ManualTimeSource;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReputationStoreTest {
+    static final long T0 = 1_800_000_000_000L - (1_800_000_000_000L % 3_600_000L); // aligned to an hour
+
+    static ReputationStore store(ManualTimeSource time) {
+        CounterLayout host = new CounterLayout(List.of(
+                new CounterLayout.Slot(CounterType.CONNECTIONS, 60, 10),
+                new CounterLayout.Slot(CounterType.RECIPIENTS, 60, 5),
+                new CounterLayout.Slot(CounterType.RECIPIENTS, 3600, 50)));
+        CounterLayout user = new CounterLayout(List.of(new CounterLayout.Slot(CounterType.MESSAGES, 3600, 3)));
+        return new ReputationStore(new ReputationStore.Settings(10_000, 1000, Duration.ofDays(2), Duration.ofHours(1),
+                Map.of(KeyLevel.HOST, host, KeyLevel.SUBNET, host), user), time);
+    }
+
+    static ClientKey key(String ip) {
+        return ClientKey.of(Cidr.parseAddress(ip), KeyLevel.HOST, 48);
+    }
+
+    @Test
+    void slidingWindowCountsAndForgets() {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        ReputationStore s = store(time);
+        ClientKey k = key("192.0.2.1");
+        for (int i = 0; i < 4; i++) {
+            s.count(k, CounterType.RECIPIENTS, 1);
+        }
+        assertArrayEquals(new long[] {5, 5}, s.count(k, CounterType.RECIPIENTS, 1));
+        // half-way into the next minute bucket, half of the previous minute still counts
+        time.advance(Duration.ofSeconds(90));
+        assertArrayEquals(new long[] {2, 5}, s.count(k, CounterType.RECIPIENTS, 0));
+        time.advance(Duration.ofSeconds(60));
+        assertArrayEquals(new long[] {0, 5}, s.count(k, CounterType.RECIPIENTS, 0));
+        time.advance(Duration.ofHours(2));
+        assertArrayEquals(new long[] {0, 0}, s.count(k, CounterType.RECIPIENTS, 0));
+    }
+
+    @Test
+    void keysAreIndependent() {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        ReputationStore s = store(time);
+        s.count(key("192.0.2.1"), CounterType.CONNECTIONS, 7);
+        assertArrayEquals(new long[] {7}, s.count(key("192.0.2.1"), CounterType.CONNECTIONS, 0));
+        assertArrayEquals(new long[] {0}, s.count(key("192.0.2.2"), CounterType.CONNECTIONS, 0));
+        assertEquals(1, s.clientCount(), "reading an unknown key creates nothing");
+        assertArrayEquals(new long[0], s.count(key("192.0.2.1"), CounterType.MESSAGES, 1), "no windows, no count");
+    }
+
+    @Test
+    void userCounters() {
+        ReputationStore s = store(new ManualTimeSource(T0));
+        s.countUser("alice", CounterType.MESSAGES, 2);
+        assertArrayEquals(new long[] {3}, s.countUser("alice", CounterType.MESSAGES, 1));
+        assertArrayEquals(new long[] {0}, s.countUser("bob", CounterType.MESSAGES, 0));
+        assertArrayEquals(new long[] {3}, s.userEstimates("alice"));
+    }
+
+    @Test
+    void scoresDecayWithHalfLife() {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        ReputationStore s = store(time);
+        ClientKey k = key("192.0.2.9");
+        assertEquals(8.0, s.addScore(k, 8.0), 1e-6);
+        time.advance(Duration.ofHours(1));
+        assertEquals(4.0, s.score(k), 1e-3);
+        assertEquals(6.0, s.addScore(k, 2.0), 1e-3);
+        time.advance(Duration.ofHours(2));
+        assertEquals(1.5, s.score(k), 1e-3);
+        assertEquals(0.0, s.score(key("192.0.2.10")));
+    }
+
+    @Test
+    void bansExpireAndEscalationRemembersOffenses() {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        ReputationStore s = store(time);
+        ClientKey k = key("203.0.113.5");
+        Ban b = s.ban(k, Duration.ofHours(1), "score", "test");
+        assertEquals(1, b.offense());
+        assertTrue(s.activeBan(k).isPresent());
+        time.advance(Duration.ofMinutes(61));
+        assertFalse(s.activeBan(k).isPresent());
+        assertEquals(1, s.offenses(k));
+        Ban again = s.ban(k, null, "score", "again");
+        assertEquals(2, again.offense());
+        assertTrue(again.permanent());
+        time.advance(Duration.ofDays(3650));
+        assertTrue(s.activeBan(k).isPresent());
+        assertTrue(s.unban(k));
+        assertFalse(s.activeBan(k).isPresent());
+    }
+
+    @Test
+    void sessionMarksCountOnce() {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        SessionMarks m = new SessionMarks(100, Duration.ofMinutes(10), time);
+        assertTrue(m.first("c|1.2.3.4#5"));
+        assertFalse(m.first("c|1.2.3.4#5"));
+        time.advance(Duration.ofMinutes(11));
+        assertTrue(m.first("c|1.2.3.4#5"), "marks expire");
+    }
+
+    @Test
+    void storeIsBounded() {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        CounterLayout host = new CounterLayout(List.of(new CounterLayout.Slot(CounterType.CONNECTIONS, 60, 10)));
+        ReputationStore s = new ReputationStore(new ReputationStore.Settings(1000, 100, Duration.ofDays(1),
+                Duration.ofHours(1), Map.of(KeyLevel.HOST, host), CounterLayout.empty()), time);
+        for (int i = 0; i < 5000; i++) {
+            s.count(ClientKey.of(Cidr.parseAddress("10.0." + (i / 256) + "." + (i % 256)), KeyLevel.HOST, 48),
+                    CounterType.CONNECTIONS, 1);
+        }
+        s.cleanUp();
+        assertTrue(s.clientCount() <= 1000, "size " + s.clientCount());
+    }
+}
