@@ -59,8 +59,8 @@ public final class Workload {
             int subnet = i % subnets;
             int a = hostAddress(subnet, 1 + i / subnets, subnets);
             address[i] = a;
-            addressText[i] = text(a);
-            inet[i] = inet(a);
+            addressText[i] = toText(a);
+            inet[i] = toInet(a);
             bad[i] = subnet % 50 == 7;
             if (bad[i]) {
                 name[i] = "unknown";
@@ -123,11 +123,11 @@ public final class Workload {
         return hi << 24 | lo << 8;
     }
 
-    public static String text(int a) {
+    public static String toText(int a) {
         return (a >>> 24) + "." + (a >>> 16 & 0xFF) + "." + (a >>> 8 & 0xFF) + "." + (a & 0xFF);
     }
 
-    public static InetAddress inet(int a) {
+    public static InetAddress toInet(int a) {
         try {
             return InetAddress.getByAddress(new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8),
                 (byte) a});

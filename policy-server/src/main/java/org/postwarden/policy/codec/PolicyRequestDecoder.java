@@ -74,7 +74,7 @@ public final class PolicyRequestDecoder extends ByteToMessageDecoder {
             }
             for (int i = start; i < end; i++) {
                 byte b = in.getByte(i);
-                if (b == 0 || (b < 0x20 && b != '\t')) {
+                if (b >= 0 && b < 0x20 && b != '\t' || b == 0x7F) {
                     throw fail("binary", "control character 0x" + Integer.toHexString(b & 0xFF) + " in request", in,
                             start, Math.min(end - start, SAMPLE));
                 }
