@@ -106,8 +106,13 @@ public final class PolicyLoadGenerator implements Callable<Integer> {
         for (int t = 0; t < nThreads; t++) {
             workers.add(new Worker(t, shared));
         }
-        for (int c = 0; c < connections; c++) {
-            workers.get(c % nThreads).connect(target, new PolicyTraffic(workload, seed * 1_000_003L + c));
+        try {
+            for (int c = 0; c < connections; c++) {
+                workers.get(c % nThreads).connect(target, new PolicyTraffic(workload, seed * 1_000_003L + c));
+            }
+        } catch (IOException e) {
+            System.err.println("cannot connect to " + target + ": " + e.getMessage());
+            return 1;
         }
         System.out.printf(Locale.ROOT, "connected %d connections to %s (%d generator threads); warm-up %s, "
                 + "measure %s%s%n", connections, target, nThreads, warmup, duration,
@@ -378,11 +383,9 @@ public final class PolicyLoadGenerator implements Callable<Integer> {
             }
             sb.setLength(0);
             PolicyTraffic.appendRequest(c.traffic.next(), sb);
+            byte[] request = sb.toString().getBytes(StandardCharsets.ISO_8859_1); // all ASCII: two array copies
             c.out.clear();
-            for (int i = 0; i < sb.length(); i++) {
-                c.out.put((byte) sb.charAt(i));
-            }
-            c.out.flip();
+            c.out.put(request).flip();
             c.in.clear();
             c.outstanding = true;
             c.sentAt = System.nanoTime();

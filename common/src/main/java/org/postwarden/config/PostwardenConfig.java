@@ -10,6 +10,7 @@ import java.util.List;
 public record PostwardenConfig(
         boolean dryRun,
         Policy policy,
+        Milter milter,
         Http http,
         Store store,
         Networks networks,
@@ -17,11 +18,33 @@ public record PostwardenConfig(
         Checks checks,
         Limits limits,
         Scoring scoring,
-        Helo helo) {
+        Helo helo,
+        Dnsbl dnsbl,
+        Admin admin,
+        Ingest ingest,
+        Bans bans) {
 
     /** Policy-delegation listener. */
     public record Policy(boolean enabled, String listen, int maxLineLength, int maxAttributes, int maxRequestBytes,
             Duration idleTimeout, Duration timeBudget, String fallbackAction, int maxConnections) {
+    }
+
+    /**
+     * Milter listener, and the limits only the milter can measure: concurrent sessions per client (it sees connect
+     * and close) and identical content per authenticated user (it sees the message).
+     */
+    public record Milter(boolean enabled, String listen, int maxPacketBytes, Duration idleTimeout,
+            Duration timeBudget, String fallbackAction, String connectRefusal, int maxConnections,
+            int maxConcurrentPerClient, MilterHeader header, Fingerprint fingerprint,
+            List<Window> identicalMessages) {
+    }
+
+    /** Optional report header added at end of message. */
+    public record MilterHeader(boolean enabled, String name) {
+    }
+
+    /** Content fingerprint: normalized Subject plus a hash of the first {@code bodyPrefixBytes} of the body. */
+    public record Fingerprint(boolean enabled, int bodyPrefixBytes) {
     }
 
     /** HTTP listener for /healthz and /metrics. */
@@ -46,7 +69,7 @@ public record PostwardenConfig(
     }
 
     /** Per-check switches. */
-    public record Checks(Toggle rateLimit, Toggle relay, Toggle helo, Toggle score, Toggle ban) {
+    public record Checks(Toggle rateLimit, Toggle relay, Toggle helo, Toggle score, Toggle ban, Toggle dnsbl) {
     }
 
     /** Enable a check and optionally run it in dry-run. */
@@ -76,7 +99,9 @@ public record PostwardenConfig(
 
     /** Signal weights (score points). */
     public record Weights(double relayAttempt, double heloNotFqdn, double heloGeneric, double heloIpMismatch,
-            double heloClaimsOurName, double limitExceeded) {
+            double heloClaimsOurName, double limitExceeded, double pregreet, double protocolViolation,
+            double hangup, double postscreenDnsbl, double authFailure, double authLost, double tlsFailure,
+            double relayDenied, double heloRejected) {
     }
 
     /** Score thresholds; 0 disables that outcome. */
@@ -85,5 +110,71 @@ public record PostwardenConfig(
 
     /** HELO checks. */
     public record Helo(List<String> genericPatterns) {
+    }
+
+    /**
+     * DNSBL, DNSWL and RHSBL scoring. Zone entries use postscreen's syntax {@code domain[=d.d.d.d][*weight]};
+     * see {@code org.postwarden.dnsbl.DnsblZoneParser}. {@code dqsKey} is a secret: never logged or echoed.
+     */
+    public record Dnsbl(boolean enabled, String resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
+            DnsblCache cache, List<String> zones, List<String> rhsblHelo, List<String> rhsblSender,
+            List<String> errorCodes, String dqsKey, String dqsKeyFile, List<String> ownIps,
+            Duration ownIpCheckInterval) {
+
+        @Override
+        public String toString() {
+            return "Dnsbl[enabled=" + enabled + ", resolver=" + resolver + ", zones=" + zones + ", rhsblHelo="
+                    + rhsblHelo + ", rhsblSender=" + rhsblSender + ", dqsKey="
+                    + (dqsKey == null || dqsKey.isEmpty() ? "none" : "(hidden)") + "]";
+        }
+    }
+
+    /** DNSBL answer cache: size and TTL clamps (answers' own TTLs are respected within them). */
+    public record DnsblCache(long size, Duration minTtl, Duration maxTtl, Duration failureTtl) {
+    }
+
+    /**
+     * Admin API ({@code /admin/...} on the HTTP listener) and {@code postwarden ctl}. {@code tokenFile} holds the
+     * bearer token (created, random, mode 0600, when missing; "" disables the API); {@code allowRemote} lets
+     * non-loopback clients use it (the token then travels in clear unless a TLS proxy fronts the listener).
+     */
+    public record Admin(String tokenFile, boolean allowRemote) {
+    }
+
+    /**
+     * Log ingestion (module {@code ingest}): files followed (rotation and truncation safe, resumed from
+     * {@code statePath}), Docker json-file logs, and a syslog receiver. Everything is off by default.
+     */
+    public record Ingest(List<String> files, List<String> dockerJson, Syslog syslog, Duration pollInterval,
+            int maxLineLength, String statePath, Duration maxLineAge) {
+    }
+
+    /** Syslog receiver (RFC 3164 and 5424; TCP with octet counting or newline framing). "" disables a transport. */
+    public record Syslog(boolean enabled, String udp, String tcp, int maxMessageBytes, int maxConnections,
+            Duration idleTimeout) {
+    }
+
+    /**
+     * Bans from log signals: threshold, escalation, lists, guards, research scanners and export. Ban durations are
+     * written like other durations, or {@code permanent}.
+     */
+    public record Bans(double threshold, int subnetMinHosts, List<String> durations, List<String> permanent,
+            List<String> ignoreNetworks, List<String> ignoreUsers, double userAlertThreshold,
+            Duration userAlertInterval, int ipv6WidenAfter, int maxIpv6Prefix, PrivateMajority privateMajority,
+            Scanners scanners, BanExport export) {
+    }
+
+    /** The Docker-gateway trap: a private-range address that carries most private-range traffic is never banned. */
+    public record PrivateMajority(double share, Duration halfLife, List<String> ranges) {
+    }
+
+    /** Research scanners recognised by forward-confirmed reverse DNS: logged, never banned. */
+    public record Scanners(boolean enabled, List<String> suffixes, String resolver, Duration timeout,
+            Duration cacheTtl) {
+    }
+
+    /** Where bans go besides the store: a Postfix {@code cidr:} table and an optional nftables command. */
+    public record BanExport(String cidrMap, String cidrResult, Duration minInterval, List<String> reloadCommand,
+            Duration commandTimeout, List<String> nftablesCommand) {
     }
 }

@@ -1,5 +1,6 @@
 package org.postwarden.engine;
 
+import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
 import org.postwarden.reputation.ReputationStore;
@@ -16,8 +17,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Turns events into decisions. Order: explicit trust ({@code allowlist.trust-ok} ⇒ OK), exemptions (allowlist and
- * own addresses ⇒ DUNNO, nothing counted), counting, then the checks in order ban, rate-limit, relay, helo, score
- * (score last, so it sees the signals of this very event). The most severe proposed outcome wins; outcomes proposed
+ * own addresses ⇒ DUNNO, nothing counted), counting, then the checks in order ban, concurrency, rate-limit, relay,
+ * helo, content, dnsbl, score (score last, so it sees the signals of this very event). The most severe proposed outcome wins; outcomes proposed
  * only by dry-run checks become {@code WARN would <action>: <text>}.
  */
 public final class DecisionEngine {
@@ -26,17 +27,72 @@ public final class DecisionEngine {
     private final ReputationStore store;
     private final PostwardenMetrics metrics;
     private final List<Check> checks;
+    private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
+    private final DnsblClient dnsbl;
+    private final RecentDecisions recent;
 
     public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics) {
-        this(rules, store, metrics, List.of(new BanCheck(), new RateLimitCheck(), new RelayCheck(), new HeloCheck(),
-                new ScoreCheck()));
+        this(rules, store, metrics, (DnsblClient) null);
+    }
+
+    /**
+     * The default checks, with DNSBL scoring through {@code dnsbl} just before the score check (null: none). The
+     * client stays the caller's to close (the daemon closes it when a reload replaces it).
+     */
+    public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, DnsblClient dnsbl) {
+        this(rules, store, metrics, withDnsbl(dnsbl, List.of(new BanCheck(), new ConcurrencyCheck(), new RateLimitCheck(),
+                new RelayCheck(), new HeloCheck(), new ContentCheck(), new ScoreCheck())), dnsbl);
     }
 
     public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks) {
+        this(rules, store, metrics, checks, null);
+    }
+
+    private DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks,
+            DnsblClient dnsbl) {
+        this(rules, store, metrics, checks, dnsbl, null);
+    }
+
+    private DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks,
+            DnsblClient dnsbl, RecentDecisions recent) {
         this.rules = rules;
         this.store = store;
         this.metrics = metrics;
         this.checks = List.copyOf(checks);
+        this.dnsbl = dnsbl;
+        this.recent = recent;
+    }
+
+    /**
+     * This engine with its interesting decisions also recorded in {@code ring} (for explain and the live report);
+     * the daemon hands the same ring to every engine a reload creates, so the history survives reloads.
+     */
+    public DecisionEngine withRecent(RecentDecisions ring) {
+        return new DecisionEngine(rules, store, metrics, checks, dnsbl, ring);
+    }
+
+    /** The ring of recent decisions this engine feeds, or null. */
+    public RecentDecisions recent() {
+        return recent;
+    }
+
+    /** {@code checks} with a {@link DnsblCheck} on {@code dnsbl} inserted before the score check (none if null). */
+    private static List<Check> withDnsbl(DnsblClient dnsbl, List<Check> checks) {
+        if (dnsbl == null) {
+            return checks;
+        }
+        List<Check> out = new java.util.ArrayList<>(checks);
+        int score = 0;
+        while (score < out.size() && !(out.get(score) instanceof ScoreCheck)) {
+            score++;
+        }
+        out.add(score, new DnsblCheck(dnsbl));
+        return out;
+    }
+
+    /** The DNSBL client the DNSBL check uses, or null when DNSBL scoring is off. */
+    public DnsblClient dnsbl() {
+        return dnsbl;
     }
 
     public Rules rules() {
@@ -56,6 +112,21 @@ public final class DecisionEngine {
      * it is done (at once, on the calling thread, when no check has I/O to do). Never blocks.
      */
     public CompletionStage<Decision> decide(MailEvent event) {
+        active.incrementAndGet();
+        CompletableFuture<Decision> f = decideTracked(event).toCompletableFuture();
+        if (f.isDone()) {
+            active.decrementAndGet();
+            return f;
+        }
+        return f.whenComplete((d, t) -> active.decrementAndGet());
+    }
+
+    /** Decisions started and not yet finished (a reload waits for the old engine's to drain). */
+    public int activeDecisions() {
+        return active.get();
+    }
+
+    private CompletionStage<Decision> decideTracked(MailEvent event) {
         long start = System.nanoTime();
         try {
             Decision early = exemption(event);
@@ -81,6 +152,10 @@ public final class DecisionEngine {
             if (waiting == null) {
                 return CompletableFuture.completedFuture(finish(event, evaluate(event, null, null), start));
             }
+            if (allDone(stages)) {
+                // Everything prepared is there already (e.g. cached DNSBL answers): no future machinery.
+                return CompletableFuture.completedFuture(finish(event, evaluate(event, waiting, stages), start));
+            }
             List<Check> w = waiting;
             List<CompletableFuture<?>> st = stages;
             return CompletableFuture.allOf(st.toArray(CompletableFuture[]::new))
@@ -90,6 +165,15 @@ public final class DecisionEngine {
         }
     }
 
+    private static boolean allDone(List<CompletableFuture<?>> stages) {
+        for (int i = 0; i < stages.size(); i++) {
+            if (!stages.get(i).isDone()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Decides on the calling thread; only for events no check prepares I/O for (tests, benchmarks, replay). */
     public Decision decideNow(MailEvent event) {
         return decide(event).toCompletableFuture().join();
@@ -97,6 +181,9 @@ public final class DecisionEngine {
 
     private Decision finish(MailEvent event, Decision d, long start) {
         metrics.decision(event.source(), event.stage(), d, System.nanoTime() - start);
+        if (recent != null) {
+            recent.record(event, d, store.time().millis());
+        }
         if (d.verdict().action() != Action.PASS && d.verdict().action() != Action.ACCEPT || d.suppressed()) {
             log(event, d);
         }

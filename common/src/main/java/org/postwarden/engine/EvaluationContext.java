@@ -28,6 +28,11 @@ public final class EvaluationContext {
     private final java.util.Map<Check, Object> prepared = new java.util.IdentityHashMap<>();
     private String check = "";
     private boolean dryRun;
+    private double decisionWeight;
+    private double decisionWeightDryRun;
+    private List<String> decisionSources;
+    private boolean repeat;
+    private boolean recipientsCountedAtEnd;
 
     EvaluationContext(MailEvent event, Rules rules, ReputationStore store, Consumer<Signal> signalSink) {
         this.event = event;
@@ -43,6 +48,27 @@ public final class EvaluationContext {
             this.subnet = null;
             this.wide = null;
         }
+    }
+
+    void recipientsCountedAtEnd(boolean value) {
+        this.recipientsCountedAtEnd = value;
+    }
+
+    /** True when this END-OF-MESSAGE event counted the message's recipients (no RCPT of it was reported). */
+    public boolean recipientsCountedAtEnd() {
+        return recipientsCountedAtEnd;
+    }
+
+    void repeat(boolean value) {
+        this.repeat = value;
+    }
+
+    /**
+     * True when this event reports something another listener has already reported (the milter's RCPT after the
+     * policy server's, or the other way round): it was not counted again, and checks should not add signals again.
+     */
+    public boolean repeat() {
+        return repeat;
     }
 
     void enter(String checkName, boolean checkDryRun) {
@@ -117,6 +143,55 @@ public final class EvaluationContext {
             }
         }
         findings.add(new Finding(check, signal.label(), Action.PASS, w, 0, detail, dryRun));
+    }
+
+    /**
+     * Adds {@code weight} to this decision's score only, never to the stored scores: for DNSBL/DNSWL listings, which
+     * are states looked up (cached) on every request rather than events, so they must neither pile up per connection
+     * nor outlive a delisting. The score check adds the sum at every key level when comparing with the thresholds;
+     * weights from a dry-run check count only for "would have". A finding (proposing nothing) keeps the detail.
+     *
+     * @param source      short name for the reply text (e.g. the zone), or null
+     * @param countSignal whether to count the signal in metrics (once per connection is the caller's choice)
+     */
+    public void weigh(Signal signal, double weight, String source, String detail, boolean countSignal) {
+        if (countSignal) {
+            signalSink.accept(signal);
+        }
+        if (dryRun) {
+            decisionWeightDryRun += weight;
+        } else {
+            decisionWeight += weight;
+        }
+        if (source != null && weight > 0) {
+            if (decisionSources == null) {
+                decisionSources = new ArrayList<>(2);
+            }
+            if (!decisionSources.contains(source)) {
+                decisionSources.add(source);
+            }
+        }
+        findings.add(new Finding(check, signal.label(), Action.PASS, weight, 0, detail, dryRun));
+    }
+
+    /** The sum of {@link #weigh} weights of enforcing checks, plus those of dry-run checks if asked. */
+    public double decisionWeight(boolean includeDryRun) {
+        return includeDryRun ? decisionWeight + decisionWeightDryRun : decisionWeight;
+    }
+
+    /** Sources of positive {@link #weigh} weights (e.g. DNSBL zones), in order, for reply texts. */
+    public List<String> decisionSources() {
+        return decisionSources == null ? List.of() : decisionSources;
+    }
+
+    /** Adds a finding that proposes nothing, for explanations (e.g. a DNSBL zone that did not answer). */
+    public void note(String reason, String detail) {
+        findings.add(new Finding(check, reason, Action.PASS, 0, 0, detail, dryRun));
+    }
+
+    /** Adds a finding from the current check that only counts as "would have" (dry-run), whatever the check's mode. */
+    void findDryRun(String reason, Action proposed, double value, double threshold, String detail) {
+        findings.add(new Finding(check, reason, proposed, value, threshold, detail, true));
     }
 
     public List<Finding> findings() {

@@ -7,10 +7,22 @@ import org.postwarden.reputation.CounterType;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.reputation.SessionMarks;
 
+import java.util.Locale;
+
 /**
- * Counts an event into the store, each thing once: a connection at CONNECT or at the first request of a new
- * client address and port; a message at DATA or END-OF-MESSAGE, once per {@code instance}; a recipient at each
- * RCPT, or at END-OF-MESSAGE from {@code recipient_count} when no RCPT of that message was seen.
+ * Counts an event into the store, each thing once, also when two listeners (policy server and milter) report it:
+ * <ul>
+ * <li>a connection at CONNECT, or at the first event a listener reports for a client address and port; sightings
+ * of one address and port are paired across listeners ({@link SessionMarks#occurrence}), so a connection both
+ * listeners report counts once and a reused port counts again;</li>
+ * <li>a message at DATA or END-OF-MESSAGE, once per queue id and once per {@code instance} (the milter knows the
+ * queue id, macro {@code i}; the policy server knows both);</li>
+ * <li>a recipient at each RCPT, paired across listeners by client address, port and recipient; or, when no
+ * listener reports RCPTs for the connection, at END-OF-MESSAGE from {@code recipient_count};</li>
+ * <li>a content fingerprint of an authenticated user at END-OF-MESSAGE, once per message.</li>
+ * </ul>
+ * An event whose connection or recipient another listener already reported is marked as a
+ * {@linkplain EvaluationContext#repeat() repeat}.
  */
 final class EventRecorder {
     private EventRecorder() {
@@ -22,29 +34,51 @@ final class EventRecorder {
         SessionMarks marks = store.marks();
         String conn = e.connectionId();
         if (!ctx.keys().isEmpty()) {
-            boolean newConnection = conn.isEmpty() ? e.stage() == SmtpStage.CONNECT : marks.first("c|" + conn);
-            if (newConnection) {
-                countClient(ctx, CounterType.CONNECTIONS, 1);
+            if (conn.isEmpty()) {
+                if (e.stage() == SmtpStage.CONNECT) {
+                    countClient(ctx, CounterType.CONNECTIONS, 1);
+                }
+            } else {
+                boolean sighting = marks.first("c|" + e.source() + "|" + conn) | e.stage() == SmtpStage.CONNECT;
+                if (sighting) {
+                    if (marks.occurrence("c|" + conn, e.source())) {
+                        countClient(ctx, CounterType.CONNECTIONS, 1);
+                    } else if (e.stage() == SmtpStage.CONNECT) {
+                        ctx.repeat(true);
+                    }
+                }
             }
         }
-        String msg = messageId(e);
         switch (e.stage()) {
             case RCPT -> {
-                countClient(ctx, CounterType.RECIPIENTS, 1);
-                countUser(ctx, CounterType.RECIPIENTS, 1);
-                if (!msg.isEmpty()) {
-                    marks.first("r|" + msg);
+                boolean fresh = conn.isEmpty()
+                        || marks.occurrence("r|" + conn + "|" + e.recipient().toLowerCase(Locale.ROOT), e.source());
+                if (!conn.isEmpty()) {
+                    marks.first("rs|" + conn);
+                }
+                firstFor(marks, "r|", e);
+                if (fresh) {
+                    countClient(ctx, CounterType.RECIPIENTS, 1);
+                    countUser(ctx, CounterType.RECIPIENTS, 1);
+                } else {
+                    ctx.repeat(true);
                 }
             }
             case DATA, END_OF_MESSAGE -> {
-                if (msg.isEmpty() || marks.first("m|" + msg)) {
+                if (firstFor(marks, "m|", e)) {
                     countClient(ctx, CounterType.MESSAGES, 1);
                     countUser(ctx, CounterType.MESSAGES, 1);
                 }
-                if (e.stage() == SmtpStage.END_OF_MESSAGE && e.recipientCount() > 0 && !msg.isEmpty()
-                        && !marks.marked("r|" + msg) && marks.first("r|" + msg)) {
-                    countClient(ctx, CounterType.RECIPIENTS, e.recipientCount());
-                    countUser(ctx, CounterType.RECIPIENTS, e.recipientCount());
+                if (e.stage() == SmtpStage.END_OF_MESSAGE) {
+                    boolean rcptsReported = !conn.isEmpty() && marks.marked("rs|" + conn) || markedAny(marks, "r|", e);
+                    if (e.recipientCount() > 0 && !rcptsReported && hasId(e) && firstFor(marks, "rc|", e)) {
+                        ctx.recipientsCountedAtEnd(true);
+                        countClient(ctx, CounterType.RECIPIENTS, e.recipientCount());
+                        countUser(ctx, CounterType.RECIPIENTS, e.recipientCount());
+                    }
+                    if (e.authenticated() && !e.fingerprint().isEmpty() && firstFor(marks, "f|", e)) {
+                        store.countContent(e.saslUsername(), e.fingerprint(), 1);
+                    }
                 }
             }
             default -> {
@@ -52,7 +86,32 @@ final class EventRecorder {
         }
     }
 
-    /** The id that joins the requests of one message: Postfix's {@code instance}, else the queue id. */
+    /**
+     * Marks every id the event has for its message ({@code q|queue-id}, {@code i|source|instance}) under
+     * {@code prefix}; true when none was marked before, or when the event has no id at all (then it cannot be
+     * joined and counts).
+     */
+    static boolean firstFor(SessionMarks marks, String prefix, MailEvent e) {
+        boolean fresh = true;
+        if (!e.queueId().isEmpty()) {
+            fresh &= marks.first(prefix + "q|" + e.queueId());
+        }
+        if (!e.instance().isEmpty()) {
+            fresh &= marks.first(prefix + "i|" + e.source() + "|" + e.instance());
+        }
+        return fresh;
+    }
+
+    private static boolean markedAny(SessionMarks marks, String prefix, MailEvent e) {
+        return !e.queueId().isEmpty() && marks.marked(prefix + "q|" + e.queueId())
+                || !e.instance().isEmpty() && marks.marked(prefix + "i|" + e.source() + "|" + e.instance());
+    }
+
+    private static boolean hasId(MailEvent e) {
+        return !e.queueId().isEmpty() || !e.instance().isEmpty();
+    }
+
+    /** The id that joins the events of one message: Postfix's {@code instance}, else the queue id. */
     static String messageId(MailEvent e) {
         if (!e.instance().isEmpty()) {
             return e.source() + "|" + e.instance();

@@ -7,7 +7,8 @@ import org.postwarden.model.SmtpStage;
 /**
  * A relay attempt: RCPT to a domain that is not local, from a client that is neither authenticated nor trusted.
  * Only a signal: Postfix's {@code reject_unauth_destination} refuses the recipient itself, so Postwarden must be
- * placed before it to see the attempt, and answers DUNNO (never OK).
+ * placed before it to see the attempt, and answers DUNNO (never OK). A RCPT that another listener already reported
+ * (policy server and milter both wired) is not signalled twice.
  */
 public final class RelayCheck implements Check {
     @Override
@@ -18,7 +19,8 @@ public final class RelayCheck implements Check {
     @Override
     public void evaluate(EvaluationContext ctx) {
         MailEvent e = ctx.event();
-        if (e.stage() != SmtpStage.RCPT || e.authenticated() || e.client() == null || e.recipient().isEmpty()) {
+        if (e.stage() != SmtpStage.RCPT || e.authenticated() || e.client() == null || e.recipient().isEmpty()
+                || ctx.repeat()) {
             return;
         }
         if (ctx.rules().trusted(e.client())) {
@@ -29,5 +31,7 @@ public final class RelayCheck implements Check {
             return;
         }
         ctx.signal(Signal.RELAY_ATTEMPT, "relay attempt to domain " + LogSafe.escape(domain, 100));
+        // so the log's "Relay access denied" for this RCPT is not scored a second time (SignalRecorder)
+        ctx.store().marks().first(SignalRecorder.relayMark(e.client(), e.recipient()));
     }
 }

@@ -1,6 +1,12 @@
 package org.postwarden.engine;
 
+import org.postwarden.config.HostPort;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.dnsbl.CodeFilter;
+import org.postwarden.dnsbl.DnsblSettings;
+import org.postwarden.dnsbl.DnsblZone;
+import org.postwarden.dnsbl.DnsblZoneParser;
+import org.postwarden.dnsbl.ZoneKind;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.Signal;
@@ -31,7 +37,10 @@ public final class Rules {
     private final List<Pattern> genericHelo;
     private final Map<KeyLevel, CounterLayout> layouts = new EnumMap<>(KeyLevel.class);
     private final CounterLayout userLayout;
+    private final CounterLayout contentLayout;
     private final Map<Signal, Double> weights = new EnumMap<>(Signal.class);
+    private final DnsblSettings dnsbl;
+    private final BanRules bans;
 
     public Rules(PostwardenConfig c) {
         this.config = c;
@@ -51,6 +60,9 @@ public final class Rules {
         slots(u, CounterType.MESSAGES, c.limits().saslUser().messages());
         slots(u, CounterType.RECIPIENTS, c.limits().saslUser().recipients());
         this.userLayout = new CounterLayout(u);
+        List<CounterLayout.Slot> content = new ArrayList<>();
+        slots(content, CounterType.MESSAGES, c.milter().identicalMessages());
+        this.contentLayout = new CounterLayout(content);
         PostwardenConfig.Weights w = c.scoring().weights();
         weights.put(Signal.RELAY_ATTEMPT, w.relayAttempt());
         weights.put(Signal.HELO_NOT_FQDN, w.heloNotFqdn());
@@ -58,6 +70,46 @@ public final class Rules {
         weights.put(Signal.HELO_IP_MISMATCH, w.heloIpMismatch());
         weights.put(Signal.HELO_CLAIMS_OUR_NAME, w.heloClaimsOurName());
         weights.put(Signal.LIMIT_EXCEEDED, w.limitExceeded());
+        weights.put(Signal.PREGREET, w.pregreet());
+        weights.put(Signal.PROTOCOL_VIOLATION, w.protocolViolation());
+        weights.put(Signal.HANGUP, w.hangup());
+        weights.put(Signal.POSTSCREEN_DNSBL, w.postscreenDnsbl());
+        weights.put(Signal.AUTH_FAILURE, w.authFailure());
+        weights.put(Signal.AUTH_LOST, w.authLost());
+        weights.put(Signal.TLS_FAILURE, w.tlsFailure());
+        weights.put(Signal.RELAY_DENIED, w.relayDenied());
+        weights.put(Signal.HELO_REJECTED, w.heloRejected());
+        this.bans = new BanRules(c);
+        this.dnsbl = c.dnsbl().enabled() ? dnsblSettings(c.dnsbl()) : null;
+    }
+
+    /**
+     * Compiles the {@code dnsbl:} section (zones parsed, resolver address, DQS key read from its file).
+     *
+     * @throws IllegalArgumentException when it is invalid (the loader has validated it already)
+     */
+    public static DnsblSettings dnsblSettings(PostwardenConfig.Dnsbl d) {
+        List<DnsblZone> zones = new ArrayList<>();
+        d.zones().forEach(z -> zones.add(DnsblZoneParser.parse(z, ZoneKind.CLIENT_IP)));
+        d.rhsblHelo().forEach(z -> zones.add(DnsblZoneParser.parse(z, ZoneKind.RHSBL_HELO)));
+        d.rhsblSender().forEach(z -> zones.add(DnsblZoneParser.parse(z, ZoneKind.RHSBL_SENDER)));
+        String key = d.dqsKey().isBlank() && !d.dqsKeyFile().isBlank()
+                ? DnsblSettings.readKeyFile(java.nio.file.Path.of(d.dqsKeyFile())) : d.dqsKey().trim();
+        return new DnsblSettings(d.resolver().isBlank() ? null : HostPort.parse(d.resolver()).socketAddress(),
+                d.timeout(), d.queryTimeout(), d.maxInFlight(), d.cache().size(), d.cache().minTtl(),
+                d.cache().maxTtl(), d.cache().failureTtl(), zones,
+                d.errorCodes().stream().map(CodeFilter::parse).toList(), key,
+                d.ownIps().stream().map(Cidr::parseAddress).toList(), d.ownIpCheckInterval());
+    }
+
+    /** The compiled {@code bans:} section (thresholds, escalation, lists, guards). */
+    public BanRules bans() {
+        return bans;
+    }
+
+    /** The compiled {@code dnsbl:} section, or null when {@code dnsbl.enabled} is false. */
+    public DnsblSettings dnsbl() {
+        return dnsbl;
     }
 
     private static List<Cidr> cidrs(List<String> s) {
@@ -85,7 +137,7 @@ public final class Rules {
     /** Store settings derived from this configuration. */
     public ReputationStore.Settings storeSettings() {
         return new ReputationStore.Settings(config.store().maxClients(), config.store().maxUsers(),
-                config.store().idleExpiry(), config.scoring().halfLife(), layouts, userLayout);
+                config.store().idleExpiry(), config.scoring().halfLife(), layouts, userLayout, contentLayout);
     }
 
     public PostwardenConfig config() {
@@ -142,6 +194,11 @@ public final class Rules {
         return userLayout;
     }
 
+    /** Windows of {@code milter.identical-messages}: messages per authenticated user and content fingerprint. */
+    public CounterLayout contentLayout() {
+        return contentLayout;
+    }
+
     public double weight(Signal s) {
         return weights.getOrDefault(s, 0.0);
     }
@@ -166,6 +223,7 @@ public final class Rules {
             case "helo" -> k.helo();
             case "score" -> k.score();
             case "ban" -> k.ban();
+            case "dnsbl" -> k.dnsbl();
             default -> new PostwardenConfig.Toggle(true, config.dryRun());
         };
     }

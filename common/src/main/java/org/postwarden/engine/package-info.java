@@ -2,10 +2,15 @@
  * The engine decides: it turns a {@link org.postwarden.model.MailEvent} into a
  * {@link org.postwarden.verdict.Decision}. It records the event in the store (once per connection, message and
  * recipient), runs one {@link org.postwarden.engine.Check} per concern, applies signal weights to scores, combines
- * the findings by severity and honours global and per-check dry-run.
+ * the findings by severity and honours global and per-check dry-run. Log signals (what only logs show: PREGREET,
+ * failed logins, TLS failures) take another way in: {@link org.postwarden.engine.SignalRecorder} scores them into
+ * the same store and issues escalating bans under {@link org.postwarden.engine.BanRules}, which
+ * {@link org.postwarden.engine.BanCheck} then enforces at every stage.
  *
  * <p>Thread-safety: {@link org.postwarden.engine.DecisionEngine} is immutable and safe for concurrent use; it never
  * blocks (store operations are short, in-memory). Known limits: checks are synchronous; a check that needs I/O must
- * finish it before the synchronous phase (see {@code DecisionEngine#decide}).
+ * finish it before the synchronous phase (see {@code DecisionEngine#decide}). {@code SignalRecorder} keeps bounded,
+ * unpersisted state of its own (addresses per /24 and per user, private-range traffic shares) and serialises
+ * ban issuing; its scanner lookups are asynchronous.
  */
 package org.postwarden.engine;

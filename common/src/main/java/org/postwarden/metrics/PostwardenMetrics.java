@@ -25,12 +25,23 @@ import java.util.function.Supplier;
  * {@code postwarden_would_have_total{source,stage,action,reason}}, {@code postwarden_decision_seconds{source}},
  * {@code postwarden_signals_total{signal}}, {@code postwarden_protocol_errors_total{listener,reason}},
  * {@code postwarden_fallbacks_total{listener,reason}}, {@code postwarden_connections_total{listener}},
- * {@code postwarden_store_entries{kind}}, {@code postwarden_snapshots_total{result}}. See docs/metrics.md.
+ * {@code postwarden_store_entries{kind}}, {@code postwarden_snapshots_total{result}}, DNSBL:
+ * {@code postwarden_dnsbl_queries_total{zone}}, {@code postwarden_dnsbl_listings_total{zone}},
+ * {@code postwarden_dnsbl_errors_total{zone,reason}}, {@code postwarden_dnsbl_timeouts_total{zone,phase}},
+ * {@code postwarden_dnsbl_query_seconds{zone}}, {@code postwarden_dnsbl_cache_total{result}},
+ * {@code postwarden_dnsbl_cache_hit_ratio}, {@code postwarden_dnsbl_zone_failing{zone}},
+ * {@code postwarden_dnsbl_own_ip_listed{zone}}. See docs/metrics.md.
  */
 public final class PostwardenMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Timer> dnsblTimers = new ConcurrentHashMap<>();
+    private final java.util.Set<String> dnsblGaugeZones = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicReference<DnsblView> dnsblView =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private volatile Counter dnsblCacheHit;
+    private volatile Counter dnsblCacheMiss;
 
     public PostwardenMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -39,6 +50,10 @@ public final class PostwardenMetrics {
     /** A Prometheus registry with JVM and process metrics bound. */
     public static PostwardenMetrics prometheus() {
         PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Two binder meters break Prometheus naming rules (`promtool check metrics`): process_cpu_time_ns_total (a
+        // unit abbreviation; process_cpu_usage remains) and system_cpu_count (a "_count" suffix on a gauge).
+        r.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.deny(id ->
+                id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
         new JvmMemoryMetrics().bindTo(r);
         new JvmThreadMetrics().bindTo(r);
         new ProcessorMetrics().bindTo(r);
@@ -104,5 +119,127 @@ public final class PostwardenMetrics {
     /** Registers a gauge once (idempotent per name and tags). */
     public void gauge(String name, String description, Supplier<Number> value, String... tags) {
         Gauge.builder(name, value).description(description).tags(tags).register(registry);
+    }
+
+    // --- DNSBL (labels: zone domains from the configuration only; never a DQS key, never an address) ---------
+
+    /** What the DNSBL gauges read: the running DNSBL client's state (swapped on reload). */
+    public interface DnsblView {
+        /** 1 when {@code zone} is marked failing (it answered a query-error code), else 0. */
+        double zoneFailing(String zone);
+
+        /** How many of our own outbound addresses {@code zone} lists. */
+        double ownIpListed(String zone);
+    }
+
+    /**
+     * Makes {@code view} the source of the per-zone gauges {@code postwarden_dnsbl_zone_failing{zone}} and
+     * {@code postwarden_dnsbl_own_ip_listed{zone}}, registering them for {@code zones} (idempotent). A zone gone from
+     * the configuration keeps its gauge, reading 0. {@code view} null detaches the gauges (all read 0).
+     */
+    public void dnsblView(java.util.Collection<String> zones, DnsblView view) {
+        dnsblView.set(view);
+        for (String z : zones) {
+            if (dnsblGaugeZones.add(z)) {
+                gauge("postwarden.dnsbl.zone.failing", "1 while a DNSBL zone answers query-error codes (not scored)",
+                        () -> {
+                            DnsblView v = dnsblView.get();
+                            return v == null ? 0 : v.zoneFailing(z);
+                        }, "zone", z);
+                gauge("postwarden.dnsbl.own.ip.listed", "Our own outbound addresses listed in a DNSBL zone",
+                        () -> {
+                            DnsblView v = dnsblView.get();
+                            return v == null ? 0 : v.ownIpListed(z);
+                        }, "zone", z);
+            }
+        }
+        dnsblCacheCounters();
+    }
+
+    /** Detaches {@code view} from the gauges if it is still the current one. */
+    public void dnsblViewClosed(DnsblView view) {
+        dnsblView.compareAndSet(view, null);
+    }
+
+    private void dnsblCacheCounters() {
+        if (dnsblCacheHit == null) {
+            synchronized (this) {
+                if (dnsblCacheHit == null) {
+                    dnsblCacheMiss = Counter.builder("postwarden.dnsbl.cache").description(
+                            "DNSBL lookups per target (client address, HELO name, sender domain) by cache result")
+                            .tags("result", "miss").register(registry);
+                    dnsblCacheHit = Counter.builder("postwarden.dnsbl.cache").description(
+                            "DNSBL lookups per target (client address, HELO name, sender domain) by cache result")
+                            .tags("result", "hit").register(registry);
+                    Counter hit = dnsblCacheHit;
+                    Counter miss = dnsblCacheMiss;
+                    gauge("postwarden.dnsbl.cache.hit.ratio", "DNSBL cache hits / lookups since start", () -> {
+                        double h = hit.count();
+                        double all = h + miss.count();
+                        return all == 0 ? 0 : h / all;
+                    });
+                }
+            }
+        }
+    }
+
+    /** A target lookup answered from the cache ({@code hit}) or not. Cheap: no allocation. */
+    public void dnsblCache(boolean hit) {
+        Counter c = hit ? dnsblCacheHit : dnsblCacheMiss;
+        if (c == null) {
+            dnsblCacheCounters();
+            c = hit ? dnsblCacheHit : dnsblCacheMiss;
+        }
+        c.increment();
+    }
+
+    /** {@code n} target lookups answered from the cache at once (one increment for a whole request). */
+    public void dnsblCacheHits(int n) {
+        if (n <= 0) {
+            return;
+        }
+        Counter c = dnsblCacheHit;
+        if (c == null) {
+            dnsblCacheCounters();
+            c = dnsblCacheHit;
+        }
+        c.increment(n);
+    }
+
+    /** A DNS query sent to {@code zone}. */
+    public void dnsblQuery(String zone) {
+        counter("postwarden.dnsbl.queries", "DNS queries sent, per DNSBL zone", "zone", zone).increment();
+    }
+
+    /** An answer from {@code zone} that lists the target (before per-entry filters). */
+    public void dnsblListing(String zone) {
+        counter("postwarden.dnsbl.listings", "DNSBL answers that list the target, per zone", "zone", zone)
+                .increment();
+    }
+
+    /** A query to {@code zone} that failed: servfail, rcode, error-code, network, overload. */
+    public void dnsblError(String zone, String reason) {
+        counter("postwarden.dnsbl.errors", "DNSBL queries without a usable answer, per zone and reason",
+                "zone", zone, "reason", reason).increment();
+    }
+
+    /**
+     * A timeout at {@code zone}: {@code phase="query"} when the DNS query got no answer within
+     * {@code dnsbl.query-timeout}, {@code phase="decision"} when a decision stopped waiting ({@code dnsbl.timeout}).
+     */
+    public void dnsblTimeout(String zone, String phase) {
+        counter("postwarden.dnsbl.timeouts", "DNSBL timeouts per zone: query (DNS) or decision (wait budget)",
+                "zone", zone, "phase", phase).increment();
+    }
+
+    /** Time from sending a query to {@code zone} to its answer (or its timeout). */
+    public void dnsblLatency(String zone, long nanos) {
+        dnsblTimers.computeIfAbsent(zone, z -> Timer.builder("postwarden.dnsbl.query")
+                .description("DNSBL query latency per zone")
+                .tags("zone", z)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 }

@@ -19,6 +19,7 @@ import java.net.InetAddress;
  * @param queueId        Postfix queue id, empty until the first accepted RCPT
  * @param recipientCount recipient count (only meaningful at END-OF-MESSAGE)
  * @param sizeBytes      message size estimate, or 0
+ * @param fingerprint    content fingerprint at END-OF-MESSAGE (hex), empty when the listener cannot see content
  */
 public record MailEvent(
         String source,
@@ -33,7 +34,8 @@ public record MailEvent(
         String instance,
         String queueId,
         int recipientCount,
-        long sizeBytes) {
+        long sizeBytes,
+        String fingerprint) {
 
     public MailEvent {
         clientName = nz(clientName);
@@ -43,6 +45,15 @@ public record MailEvent(
         saslUsername = nz(saslUsername);
         instance = nz(instance);
         queueId = nz(queueId);
+        fingerprint = nz(fingerprint);
+    }
+
+    /** An event without a content fingerprint (listeners that cannot see the message). */
+    public MailEvent(String source, SmtpStage stage, InetAddress client, int clientPort, String clientName,
+            String heloName, String sender, String recipient, String saslUsername, String instance, String queueId,
+            int recipientCount, long sizeBytes) {
+        this(source, stage, client, clientPort, clientName, heloName, sender, recipient, saslUsername, instance,
+                queueId, recipientCount, sizeBytes, "");
     }
 
     private static String nz(String s) {
@@ -99,6 +110,7 @@ public record MailEvent(
         private String queueId = "";
         private int recipientCount;
         private long sizeBytes;
+        private String fingerprint = "";
 
         Builder(SmtpStage stage) {
             this.stage = stage;
@@ -120,10 +132,11 @@ public record MailEvent(
         public Builder queueId(String v) { this.queueId = v; return this; }
         public Builder recipientCount(int v) { this.recipientCount = v; return this; }
         public Builder size(long v) { this.sizeBytes = v; return this; }
+        public Builder fingerprint(String v) { this.fingerprint = v; return this; }
 
         public MailEvent build() {
             return new MailEvent(source, stage, client, clientPort, clientName, heloName, sender, recipient,
-                    saslUsername, instance, queueId, recipientCount, sizeBytes);
+                    saslUsername, instance, queueId, recipientCount, sizeBytes, fingerprint);
         }
     }
 }

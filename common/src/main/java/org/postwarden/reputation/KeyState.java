@@ -68,6 +68,21 @@ final class KeyState {
         return score * Math.pow(0.5, dt / halfLifeMillis);
     }
 
+    /**
+     * Adds {@code other} (same layout, not shared with any other thread) into this state: counters bucket by
+     * bucket after rolling both to {@code now}, scores after decaying both to {@code now}.
+     */
+    synchronized void absorb(KeyState other, CounterLayout layout, long now, double halfLifeMillis) {
+        Counters.roll(counts, layout, lastMillis, now);
+        lastMillis = Math.max(lastMillis, now);
+        Counters.roll(other.counts, layout, other.lastMillis, now);
+        for (int i = 0; i < counts.length && i < other.counts.length; i++) {
+            counts[i] = (int) Math.min(Integer.MAX_VALUE, (long) counts[i] + other.counts[i]);
+        }
+        score = (float) (decayed(now, halfLifeMillis) + other.decayed(now, halfLifeMillis));
+        scoreMillis = Math.max(scoreMillis, now);
+    }
+
     /** True when nothing in this state matters any more at {@code now} (all counters zero, score negligible). */
     synchronized boolean idle(CounterLayout layout, long now, double halfLifeMillis) {
         Counters.roll(counts, layout, lastMillis, now);

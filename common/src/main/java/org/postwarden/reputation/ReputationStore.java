@@ -17,16 +17,25 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Counts events per client key and per user, keeps decaying scores and bans. Never decides.
  *
- * <p>Client keys are counted with the {@link CounterLayout} of their level; users with the user layout. The layouts
+ * <p>Client keys are counted with the {@link CounterLayout} of their level; users with the user layout; message
+ * contents (an authenticated user and a content fingerprint) with the content layout. Open connections per client
+ * key are a live gauge (opened and closed by a listener that sees both ends of a session), not a window, and are
+ * neither expired nor snapshotted. The layouts
  * are fixed for the lifetime of a store: a configuration change builds a new store and moves the state over with a
  * snapshot, which maps counters by (type, window) and drops the rest.
  */
 public final class ReputationStore {
     /** Sizing and behaviour. */
     public record Settings(long maxClients, long maxUsers, Duration idleExpiry, Duration halfLife,
-            Map<KeyLevel, CounterLayout> clientLayouts, CounterLayout userLayout) {
+            Map<KeyLevel, CounterLayout> clientLayouts, CounterLayout userLayout, CounterLayout contentLayout) {
         public Settings {
             clientLayouts = Map.copyOf(clientLayouts);
+        }
+
+        /** Settings without content counters. */
+        public Settings(long maxClients, long maxUsers, Duration idleExpiry, Duration halfLife,
+                Map<KeyLevel, CounterLayout> clientLayouts, CounterLayout userLayout) {
+            this(maxClients, maxUsers, idleExpiry, halfLife, clientLayouts, userLayout, CounterLayout.empty());
         }
 
         CounterLayout layout(KeyLevel level) {
@@ -39,6 +48,8 @@ public final class ReputationStore {
     private final double halfLifeMillis;
     private final Cache<ClientKey, KeyState> clients;
     private final Cache<String, KeyState> users;
+    private final Cache<String, KeyState> contents;
+    private final Map<ClientKey, Integer> open = new ConcurrentHashMap<>();
     private final Map<ClientKey, Ban> bans = new ConcurrentHashMap<>();
     private final Cache<ClientKey, Integer> offenses;
     private final SessionMarks marks;
@@ -54,6 +65,11 @@ public final class ReputationStore {
                 .build();
         this.users = Caffeine.newBuilder()
                 .maximumSize(settings.maxUsers())
+                .expireAfterAccess(settings.idleExpiry())
+                .ticker(time::nanos)
+                .build();
+        this.contents = Caffeine.newBuilder()
+                .maximumSize(Math.max(1000, settings.maxUsers() * 4))
                 .expireAfterAccess(settings.idleExpiry())
                 .ticker(time::nanos)
                 .build();
@@ -113,6 +129,41 @@ public final class ReputationStore {
             return new long[layout.indicesOf(type).length];
         }
         return s.add(layout, type, n, time.millis());
+    }
+
+    /**
+     * Counts {@code n} messages (0 to only read) with content {@code fingerprint} sent by {@code user} and returns
+     * the sliding estimates of the content layout's windows, in layout order (empty when no window is configured).
+     */
+    public long[] countContent(String user, String fingerprint, int n) {
+        CounterLayout layout = settings.contentLayout();
+        if (layout.size() == 0) {
+            return new long[0];
+        }
+        String key = user + '\u0000' + fingerprint;
+        KeyState s = n == 0 ? contents.getIfPresent(key)
+                : contents.get(key, k -> new KeyState(layout.size(), time.millis()));
+        if (s == null) {
+            return new long[layout.size()];
+        }
+        return s.add(layout, CounterType.MESSAGES, n, time.millis());
+    }
+
+    // ---- open connections (a live gauge) ------------------------------------------------------------------
+
+    /** A session of {@code key} has opened; returns how many are open now, this one included. */
+    public int connectionOpened(ClientKey key) {
+        return open.merge(key, 1, Integer::sum);
+    }
+
+    /** A session of {@code key} has closed (a close without a matching open is ignored). */
+    public void connectionClosed(ClientKey key) {
+        open.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** Sessions of {@code key} open now. */
+    public int openConnections(ClientKey key) {
+        return open.getOrDefault(key, 0);
     }
 
     /** All counter estimates of a client key in layout order (zeros when unknown). */
@@ -210,9 +261,79 @@ public final class ReputationStore {
     public void cleanUp() {
         clients.cleanUp();
         users.cleanUp();
+        contents.cleanUp();
         offenses.cleanUp();
         long now = time.millis();
         bans.values().removeIf(b -> !b.activeAt(now));
+    }
+
+    // ---- admin queries (read-only scans: O(keys) for the admin API and reports, never on the hot path) ---------
+
+    /** A client key with its decayed score. */
+    public record ScoredKey(ClientKey key, double score) {
+    }
+
+    /** A user with a counter estimate. */
+    public record UserCount(String user, long count) {
+    }
+
+    /**
+     * The {@code n} client keys of {@code level} with the highest decayed scores above {@code minScore}, highest
+     * first. Scans every key (does not touch their access order).
+     */
+    public List<ScoredKey> topScores(KeyLevel level, int n, double minScore) {
+        long now = time.millis();
+        java.util.PriorityQueue<ScoredKey> top = new java.util.PriorityQueue<>(Comparator.comparingDouble(ScoredKey::score));
+        for (Map.Entry<ClientKey, KeyState> e : clients.asMap().entrySet()) {
+            if (e.getKey().level() != level) {
+                continue;
+            }
+            double s = e.getValue().score(now, halfLifeMillis);
+            if (s > minScore && n > 0 && (top.size() < n || s > top.peek().score())) {
+                top.add(new ScoredKey(e.getKey(), s));
+                if (top.size() > n) {
+                    top.poll();
+                }
+            }
+        }
+        List<ScoredKey> out = new ArrayList<>(top);
+        out.sort(Comparator.comparingDouble(ScoredKey::score).reversed());
+        return out;
+    }
+
+    /**
+     * The {@code n} users with the highest estimate in user-layout slot {@code slot} (above 0), highest first.
+     * Scans every user key (does not touch their access order).
+     */
+    public List<UserCount> topUsers(int slot, int n) {
+        CounterLayout layout = settings.userLayout();
+        if (slot < 0 || slot >= layout.size() || n <= 0) {
+            return List.of();
+        }
+        long now = time.millis();
+        java.util.PriorityQueue<UserCount> top = new java.util.PriorityQueue<>(Comparator.comparingLong(UserCount::count));
+        for (Map.Entry<String, KeyState> e : users.asMap().entrySet()) {
+            long c = e.getValue().estimates(layout, now)[slot];
+            if (c > 0 && (top.size() < n || c > top.peek().count())) {
+                top.add(new UserCount(e.getKey(), c));
+                if (top.size() > n) {
+                    top.poll();
+                }
+            }
+        }
+        List<UserCount> out = new ArrayList<>(top);
+        out.sort(Comparator.comparingLong(UserCount::count).reversed());
+        return out;
+    }
+
+    /** Whether the store holds state for {@code key} (without creating or touching it). */
+    public boolean known(ClientKey key) {
+        return clients.asMap().containsKey(key);
+    }
+
+    /** Whether the store holds state for SASL user {@code user} (without creating or touching it). */
+    public boolean knownUser(String user) {
+        return users.asMap().containsKey(user);
     }
 
     // ---- snapshot access (package-private for StoreSnapshot) -----------------------------------------------

@@ -105,6 +105,15 @@ public final class StoreSnapshot {
      * lookups only partially: callers should discard the store on failure) when the data is not a valid snapshot.
      */
     public static Counts read(ReputationStore store, InputStream in) throws IOException {
+        return read(store, in, false);
+    }
+
+    /**
+     * Like {@link #read(ReputationStore, InputStream)}; with {@code merge}, state already in {@code store} is kept
+     * and the snapshot's is added to it (counters and scores summed, existing bans kept, offense counts maxed),
+     * which is how a reload moves state into a new store that has already started counting.
+     */
+    public static Counts read(ReputationStore store, InputStream in, boolean merge) throws IOException {
         CheckedInputStream checked = new CheckedInputStream(in, new CRC32());
         DataInputStream d = new DataInputStream(checked);
         byte[] magic = new byte[MAGIC.length];
@@ -125,21 +134,28 @@ public final class StoreSnapshot {
             ClientKey key = readKey(d);
             KeyState s = readState(d, clientMaps[key.level().ordinal()],
                     store.settings().layout(key.level()).size());
-            apply.add(() -> store.clientMap().put(key, s));
+            CounterLayout layout = store.settings().layout(key.level());
+            apply.add(() -> put(store, store.clientMap(), key, s, layout, merge));
             clients++;
         }
         long users = 0;
         while (d.readByte() == 1) {
             String user = readString(d);
             KeyState s = readState(d, userMap, store.settings().userLayout().size());
-            apply.add(() -> store.userMap().put(user, s));
+            apply.add(() -> put(store, store.userMap(), user, s, store.settings().userLayout(), merge));
             users++;
         }
         long bans = 0;
         while (d.readByte() == 1) {
             ClientKey key = readKey(d);
             Ban b = new Ban(key, d.readLong(), d.readLong(), readString(d), readString(d), d.readInt());
-            apply.add(() -> store.banMap().put(key, b));
+            apply.add(() -> {
+                if (merge) {
+                    store.banMap().putIfAbsent(key, b);
+                } else {
+                    store.banMap().put(key, b);
+                }
+            });
             bans++;
         }
         while (d.readByte() == 1) {
@@ -159,6 +175,19 @@ public final class StoreSnapshot {
         }
         apply.forEach(Runnable::run);
         return new Counts(clients, users, bans, writtenAt);
+    }
+
+    private static <K> void put(ReputationStore store, Map<K, KeyState> map, K key, KeyState incoming,
+            CounterLayout layout, boolean merge) {
+        if (!merge) {
+            map.put(key, incoming);
+            return;
+        }
+        long now = store.time().millis();
+        map.merge(key, incoming, (existing, in) -> {
+            existing.absorb(in, layout, now, store.halfLifeMillis());
+            return existing;
+        });
     }
 
     private static void writeLayout(DataOutputStream d, CounterLayout layout) throws IOException {

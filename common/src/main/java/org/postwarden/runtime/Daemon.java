@@ -1,7 +1,10 @@
 package org.postwarden.runtime;
 
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.dnsbl.DnsblClient;
+import org.postwarden.dnsbl.DnsblSettings;
 import org.postwarden.engine.DecisionEngine;
+import org.postwarden.engine.RecentDecisions;
 import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
@@ -68,7 +71,8 @@ public final class Daemon implements AutoCloseable {
         Optional<SnapshotFile> snapshots = path.isBlank() ? Optional.empty() : Optional.of(new SnapshotFile(Path.of(path)));
         snapshots.flatMap(s -> s.load(store)).ifPresent(c -> LOG.info(
                 "restored state: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans()));
-        DecisionEngine engine = new DecisionEngine(rules, store, metrics);
+        DecisionEngine engine = new DecisionEngine(rules, store, metrics, startDnsbl(rules, null, metrics, time))
+                .withRecent(new RecentDecisions(RecentDecisions.DEFAULT_CAPACITY));
         DaemonContext ctx = new DaemonContext(engine, metrics, time);
         Daemon d = new Daemon(ctx, snapshots);
         d.registerGauges();
@@ -127,22 +131,56 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
+     * The DNSBL client for {@code rules}: null when {@code dnsbl.enabled} is false, {@code running} when its
+     * settings are unchanged (its warm cache is kept), else a new client with its own-IP monitor started.
+     */
+    private static DnsblClient startDnsbl(Rules rules, DnsblClient running, PostwardenMetrics metrics,
+            TimeSource time) {
+        DnsblSettings s = rules.dnsbl();
+        if (s == null) {
+            return null;
+        }
+        if (running != null && running.settings().equals(s)) {
+            return running;
+        }
+        DnsblClient c = DnsblClient.create(s, metrics, time);
+        c.startOwnIpMonitor();
+        LOG.info("DNSBL on: {} zone entries, resolver {}, wait {}", s.zones().size(),
+                s.resolver() == null ? "from /etc/resolv.conf" : s.resolver(), s.timeout());
+        return c;
+    }
+
+    /**
      * Applies a new configuration without dropping connections: a new engine is swapped in; when the counter
      * layout changed, the state moves to a new store through an in-memory snapshot. Listen addresses and sizes
-     * of listeners keep their start-up values.
+     * of listeners keep their start-up values. The DNSBL client is kept when its settings are
+     * unchanged, else replaced (the old one is closed).
      */
     public synchronized void reload(PostwardenConfig next) throws IOException {
         DecisionEngine current = context.engine();
         Rules rules = new Rules(next);
         ReputationStore store = current.store();
-        if (!rules.storeSettings().equals(current.rules().storeSettings())) {
-            ReputationStore fresh = new ReputationStore(rules.storeSettings(), context.time());
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            StoreSnapshot.write(store, buf);
-            StoreSnapshot.read(fresh, new ByteArrayInputStream(buf.toByteArray()));
-            store = fresh;
+        boolean migrate = !rules.storeSettings().equals(current.rules().storeSettings());
+        if (migrate) {
+            store = new ReputationStore(rules.storeSettings(), context.time());
         }
-        context.swap(new DecisionEngine(rules, store, context.metrics()));
+        DnsblClient dnsbl = startDnsbl(rules, current.dnsbl(), context.metrics(), context.time());
+        context.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl).withRecent(current.recent()));
+        if (migrate) {
+            // New events already count in the new store; wait (bounded) for decisions still running on the old
+            // engine, then add the old store's state to the new one, so nothing counted before or during the
+            // swap is lost.
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (current.activeDecisions() > 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            StoreSnapshot.write(current.store(), buf);
+            StoreSnapshot.read(store, new ByteArrayInputStream(buf.toByteArray()), true);
+        }
+        if (current.dnsbl() != null && current.dnsbl() != dnsbl) {
+            current.dnsbl().close();
+        }
         LOG.info("configuration reloaded");
     }
 
@@ -180,6 +218,9 @@ public final class Daemon implements AutoCloseable {
             }
         }
         background.shutdownNow();
+        if (context.engine().dnsbl() != null) {
+            context.engine().dnsbl().close();
+        }
         snapshot();
         LOG.info("postwarden stopped");
         stopped.countDown();

@@ -284,4 +284,160 @@ class DecisionEngineTest {
         dns.complete("zone.example");
         assertEquals("listed by zone.example", ((Verdict.Reject) f.join().verdict()).text());
     }
+
+    // ---- policy server and milter on one store: each thing counted once -------------------------------------
+
+    static org.postwarden.model.ClientKey host(String ip) {
+        return org.postwarden.model.ClientKey.of(org.postwarden.model.Cidr.parseAddress(ip),
+                org.postwarden.model.KeyLevel.HOST, 48);
+    }
+
+    static MailEvent policy(SmtpStage st, String ip, int port, String rcpt, String queueId, int rcptCount) {
+        return MailEvent.builder(st).source("policy").client(ip).clientPort(port).helo("mail.sender.example")
+                .sender("a@sender.example").recipient(rcpt).instance("inst-" + port).queueId(queueId)
+                .recipientCount(rcptCount).build();
+    }
+
+    static MailEvent milter(SmtpStage st, String ip, int port, String rcpt, String queueId) {
+        return MailEvent.builder(st).source("milter").client(ip).clientPort(port).helo("mail.sender.example")
+                .sender("a@sender.example").recipient(rcpt).queueId(queueId).build();
+    }
+
+    /** One SMTP session with two recipients, as the policy server and/or the milter report it. */
+    static void session(DecisionEngine e, String ip, int port, boolean viaPolicy, boolean viaMilter) {
+        if (viaMilter) {
+            e.decideNow(milter(SmtpStage.CONNECT, ip, port, "", ""));
+            e.decideNow(milter(SmtpStage.HELO, ip, port, "", ""));
+            e.decideNow(milter(SmtpStage.MAIL, ip, port, "", ""));
+        }
+        if (viaPolicy) {
+            e.decideNow(policy(SmtpStage.RCPT, ip, port, "u1@example.test", "", 0));
+        }
+        if (viaMilter) {
+            e.decideNow(milter(SmtpStage.RCPT, ip, port, "U1@example.test", ""));
+        }
+        if (viaPolicy) {
+            e.decideNow(policy(SmtpStage.RCPT, ip, port, "u2@example.test", "4QID" + port, 0));
+        }
+        if (viaMilter) {
+            e.decideNow(milter(SmtpStage.RCPT, ip, port, "u2@example.test", "4QID" + port));
+        }
+        if (viaPolicy) {
+            e.decideNow(policy(SmtpStage.END_OF_MESSAGE, ip, port, "", "4QID" + port, 2));
+        }
+        if (viaMilter) {
+            e.decideNow(milter(SmtpStage.END_OF_MESSAGE, ip, port, "", "4QID" + port));
+        }
+    }
+
+    @Test
+    void policyServerAndMilterTogetherCountEachConnectionMessageAndRecipientOnce() throws Exception {
+        for (boolean[] wiring : new boolean[][] {{true, false}, {false, true}, {true, true}}) {
+            DecisionEngine e = engine("");
+            session(e, "198.51.100.60", 1000, wiring[0], wiring[1]);
+            String which = wiring[0] && wiring[1] ? "both" : wiring[0] ? "policy alone" : "milter alone";
+            assertEquals(List.of(1L, 1L, 2L), java.util.Arrays.stream(e.store().estimates(host("198.51.100.60")))
+                    .boxed().toList(), which + ": connections, messages, recipients");
+        }
+    }
+
+    @Test
+    void theEndOfMessageRecipientCountDoesNotAddToRecipientsAnotherListenerReported() throws Exception {
+        DecisionEngine e = engine("");
+        e.decideNow(milter(SmtpStage.CONNECT, "198.51.100.61", 7, "", ""));
+        e.decideNow(milter(SmtpStage.MAIL, "198.51.100.61", 7, "", ""));
+        e.decideNow(milter(SmtpStage.RCPT, "198.51.100.61", 7, "x@example.test", ""));
+        e.decideNow(milter(SmtpStage.RCPT, "198.51.100.61", 7, "y@example.test", "4R"));
+        e.decideNow(policy(SmtpStage.END_OF_MESSAGE, "198.51.100.61", 7, "", "4R", 2));
+        e.decideNow(milter(SmtpStage.END_OF_MESSAGE, "198.51.100.61", 7, "", "4R"));
+        long[] est = e.store().estimates(host("198.51.100.61"));
+        assertEquals(2, est[est.length - 1], "policy at end-of-data only, milter per RCPT: two recipients");
+    }
+
+    @Test
+    void repeatsAreCountedAgainWhenTheyReallyHappenAgain() throws Exception {
+        DecisionEngine e = engine("");
+        for (int msg = 0; msg < 2; msg++) {
+            e.decideNow(policy(SmtpStage.RCPT, "198.51.100.62", 9, "same@example.test", "", 0));
+            e.decideNow(milter(SmtpStage.RCPT, "198.51.100.62", 9, "same@example.test", ""));
+        }
+        e.decideNow(milter(SmtpStage.CONNECT, "198.51.100.62", 10, "", ""));
+        e.decideNow(milter(SmtpStage.CONNECT, "198.51.100.62", 10, "", ""));
+        assertEquals(List.of(3L, 0L, 2L), java.util.Arrays.stream(e.store().estimates(host("198.51.100.62")))
+                .boxed().toList(), "two connections on port 9 and 10 (reused), two RCPTs of one recipient");
+    }
+
+    @Test
+    void aRelayAttemptBothListenersReportScoresOnce() throws Exception {
+        DecisionEngine e = engine("");
+        Decision p = e.decideNow(policy(SmtpStage.RCPT, "203.0.113.70", 5, "victim@elsewhere.example", "", 0));
+        Decision m = e.decideNow(milter(SmtpStage.RCPT, "203.0.113.70", 5, "victim@elsewhere.example", ""));
+        assertEquals("relay-attempt", p.findings().get(0).reason());
+        assertTrue(m.findings().stream().noneMatch(f -> f.reason().equals("relay-attempt")), m.findings().toString());
+        assertEquals(4.0, e.store().score(host("203.0.113.70")), 1e-9);
+    }
+
+    @Test
+    void concurrentSessionsBeyondTheLimitAreDeferredAtConnectOnly() throws Exception {
+        DecisionEngine e = engine("milter: {max-concurrent-per-client: 2}\n");
+        org.postwarden.model.ClientKey k = host("198.51.100.63");
+        for (int i = 1; i <= 3; i++) {
+            e.store().connectionOpened(k);
+        }
+        Decision d = e.decideNow(milter(SmtpStage.CONNECT, "198.51.100.63", 3, "", ""));
+        Verdict.Defer defer = assertInstanceOf(Verdict.Defer.class, d.verdict());
+        assertEquals("concurrent", d.primaryReason());
+        assertTrue(defer.text().startsWith("too many concurrent connections: 3 open, at most 2 per host"),
+                defer.text());
+        assertEquals(Action.PASS, e.decideNow(milter(SmtpStage.RCPT, "198.51.100.63", 1, "a@example.test", ""))
+                .verdict().action(), "sessions already in are not cut off");
+        e.store().connectionClosed(k);
+        assertEquals(Action.PASS, e.decideNow(milter(SmtpStage.CONNECT, "198.51.100.63", 4, "", "")).verdict()
+                .action());
+        e.store().connectionClosed(k);
+        e.store().connectionClosed(k);
+        e.store().connectionClosed(k);
+        assertEquals(0, e.store().openConnections(k), "a close without an open is ignored");
+    }
+
+    @Test
+    void identicalContentOfOneAuthenticatedUserIsHeldBeyondTheLimit() throws Exception {
+        DecisionEngine e = engine("milter: {identical-messages: [{window: 1h, max: 1}]}\n"
+                + "allowlist: {sasl-users: [newsletter]}\n");
+        for (String user : List.of("alice", "newsletter", "")) {
+            for (int i = 1; i <= 2; i++) {
+                MailEvent eom = MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("milter")
+                        .client("192.0.2." + (10 + user.length()))
+                        .clientPort(i).sasl(user).queueId(user + "Q" + i).fingerprint("00ff00ff00ff00ff").build();
+                Decision d = e.decideNow(eom);
+                if (user.equals("alice") && i == 2) {
+                    assertInstanceOf(Verdict.Hold.class, d.verdict());
+                    assertEquals("identical-messages", d.primaryReason());
+                } else {
+                    assertEquals(Action.PASS, d.verdict().action(), user + " " + i);
+                }
+                e.decideNow(eom);
+            }
+        }
+        assertEquals(2, e.store().countContent("alice", "00ff00ff00ff00ff", 0)[0], "each message counted once");
+        time.advance(Duration.ofHours(2));
+        assertEquals(0, e.store().countContent("alice", "00ff00ff00ff00ff", 0)[0], "the window slides");
+    }
+
+    @Test
+    void recipientLimitIsNotEnforcedAgainAtEndOfMessage() throws Exception {
+        DecisionEngine e = engine("");
+        for (int i = 0; i < 7; i++) {
+            e.decideNow(rcpt("198.51.100.40", 4040, "u" + i + "@example.test"));
+        }
+        MailEvent eom = MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("policy").client("198.51.100.40")
+                .clientPort(4040).helo("mail.sender.example").instance("i4040").recipientCount(5).build();
+        assertEquals(Action.PASS, e.decideNow(eom).verdict().action(),
+                "the accepted recipients of this message were within the limit at RCPT time");
+        MailEvent onlyEom = MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("policy").client("198.51.100.41")
+                .clientPort(4141).helo("mail.sender.example").instance("i4141").recipientCount(6).build();
+        Decision d = e.decideNow(onlyEom);
+        assertEquals(Action.DEFER, d.verdict().action(), "counted at end of data, so enforced there");
+        assertEquals("recipients", d.primaryReason());
+    }
 }

@@ -107,4 +107,20 @@ class StoreSnapshotTest {
         assertEquals(0, clean.clientCount());
         assertTrue(f.load(clean).isEmpty(), "no file: start empty");
     }
+
+    @Test
+    void mergeAddsToStateAlreadyCounted() throws IOException {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        StoreSnapshot.write(populated(time), buf);
+        ReputationStore fresh = store(time);
+        fresh.count(key("192.0.2.1"), CounterType.RECIPIENTS, 2);
+        fresh.addScore(key("192.0.2.1"), 1.0);
+        fresh.ban(key("203.0.113.9"), Duration.ofHours(5), "admin", "newer ban");
+        StoreSnapshot.read(fresh, new ByteArrayInputStream(buf.toByteArray()), true);
+        assertArrayEquals(new long[] {6, 6}, fresh.count(key("192.0.2.1"), CounterType.RECIPIENTS, 0));
+        assertEquals(8.5, fresh.score(key("192.0.2.1")), 1e-3);
+        assertEquals("newer ban", fresh.activeBan(key("203.0.113.9")).orElseThrow().detail(), "existing ban kept");
+        assertArrayEquals(new long[] {3}, fresh.userEstimates("alice@example.org"));
+    }
 }

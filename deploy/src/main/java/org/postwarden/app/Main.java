@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
 /** The {@code postwarden} command line. */
 @Command(name = "postwarden", mixinStandardHelpOptions = true, version = "postwarden 0.1.0",
         description = "Inline abuse control for Postfix: policy server, milter and log ingester on one reputation store.",
-        subcommands = {Main.Run.class, Main.CheckConfig.class, Main.DefaultConfig.class})
+        subcommands = {Main.Run.class, Main.CheckConfig.class, Main.DefaultConfig.class, org.postwarden.app.ctl.Ctl.class,
+            ReplayCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -59,7 +60,7 @@ public final class Main implements Runnable {
                 return 2;
             }
             log.info("starting postwarden with {}", config == null ? "the embedded default config" : config);
-            Daemon daemon = Daemon.start(cfg, TimeSource.SYSTEM, PostwardenMetrics.prometheus());
+            Daemon daemon = DaemonLauncher.start(config, cfg, TimeSource.SYSTEM, PostwardenMetrics.prometheus());
             Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "postwarden-shutdown"));
             daemon.awaitStopped();
             return 0;

@@ -1,0 +1,441 @@
+package org.postwarden.app;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import org.postwarden.admin.AdminQueries;
+import org.postwarden.admin.AdminViews;
+import org.postwarden.admin.Suspensions;
+import org.postwarden.config.Durations;
+import org.postwarden.engine.DecisionEngine;
+import org.postwarden.engine.RecentDecisions;
+import org.postwarden.model.Cidr;
+import org.postwarden.model.ClientKey;
+import org.postwarden.reputation.Ban;
+import org.postwarden.runtime.DaemonContext;
+import org.postwarden.runtime.Listener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The admin API under {@code /admin/} on the HTTP listener. Every request needs {@code Authorization: Bearer
+ * <token>} ({@link AdminAuth}) and, unless {@code admin.allow-remote}, a loopback client. Answers are JSON.
+ * <ul>
+ * <li>{@code GET /admin/status} — listeners, configuration source, last reload, store sizes, decisions so far;</li>
+ * <li>{@code GET /admin/explain?ip=A} or {@code ?user=U} — see {@link AdminQueries};</li>
+ * <li>{@code GET /admin/bans}; {@code POST /admin/bans} with {@code {"cidr":…,"duration":"1d"|"permanent",
+ * "reason":…}}; {@code DELETE /admin/bans?cidr=…};</li>
+ * <li>{@code POST /admin/release?user=U} — lifts an outbound suspension;</li>
+ * <li>{@code POST /admin/reload} — reloads the configuration ({@link ReloadCoordinator});</li>
+ * <li>{@code GET /admin/report?top=N} — top offenders, live.</li>
+ * </ul>
+ * Request bodies are capped at {@value #MAX_BODY} bytes. Refused requests are logged (never with the token).
+ */
+final class AdminApi implements HttpHandler {
+    static final int MAX_BODY = 64 * 1024;
+    private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final int MAX_TOP = 1000;
+
+    private final DaemonContext context;
+    private final AdminAuth auth;
+    private final ReloadCoordinator reloads;
+    private final Suspensions suspensions;
+    private final OpsMetrics metrics;
+
+    AdminApi(DaemonContext context, AdminAuth auth, ReloadCoordinator reloads, Suspensions suspensions,
+            OpsMetrics metrics) {
+        this.context = context;
+        this.auth = auth;
+        this.reloads = reloads;
+        this.suspensions = suspensions;
+        this.metrics = metrics;
+    }
+
+    /** An error answer: status and message. */
+    private static final class Refusal extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+
+        Refusal(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    private record Answer(int status, Object body) {
+    }
+
+    @Override
+    public void handle(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getPath();
+        String name = path.startsWith("/admin/") ? path.substring("/admin/".length()) : "";
+        String endpoint = switch (name) {
+            case "status", "explain", "bans", "reload", "release", "report" -> "admin/" + name;
+            default -> "admin/other";
+        };
+        Answer a;
+        try {
+            refuseUnlessAllowed(ex);
+            a = route(ex, name);
+        } catch (Refusal r) {
+            a = new Answer(r.status, Map.of("error", r.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.error("admin {} {} failed", ex.getRequestMethod(), path, e);
+            a = new Answer(500, Map.of("error", "internal error: " + e));
+        }
+        try (ex) {
+            byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(a.body());
+            ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+            ex.getResponseHeaders().set("Cache-Control", "no-store");
+            if (a.status() == 401) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"postwarden\"");
+            }
+            ex.sendResponseHeaders(a.status(), body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        } finally {
+            metrics.http(endpoint, a.status());
+        }
+    }
+
+    private void refuseUnlessAllowed(HttpExchange ex) throws Refusal {
+        InetAddress remote = ex.getRemoteAddress().getAddress();
+        String who = remote == null ? "unknown" : remote.getHostAddress();
+        if (remote != null && !remote.isLoopbackAddress() && !context.config().admin().allowRemote()) {
+            LOG.warn("admin: refused {} {} from {}: not a loopback client (admin.allow-remote is false)",
+                    ex.getRequestMethod(), ex.getRequestURI().getPath(), who);
+            throw new Refusal(403, "admin API answers loopback clients only (admin.allow-remote: false)");
+        }
+        AdminAuth.Outcome o = auth.check(ex.getRequestHeaders().getFirst("Authorization"));
+        if (!o.ok()) {
+            LOG.warn("admin: refused {} {} from {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), who,
+                    o.status() == 401 ? (ex.getRequestHeaders().containsKey("Authorization") ? "wrong token"
+                            : "no token") : o.message());
+            throw new Refusal(o.status(), o.message());
+        }
+    }
+
+    private Answer route(HttpExchange ex, String name) throws Refusal, IOException {
+        String method = ex.getRequestMethod();
+        Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+        return switch (name) {
+            case "status" -> {
+                only(method, "GET");
+                yield new Answer(200, status());
+            }
+            case "explain" -> {
+                only(method, "GET");
+                yield explain(q);
+            }
+            case "bans" -> switch (method) {
+                case "GET" -> new Answer(200, bans());
+                case "POST" -> addBan(body(ex));
+                case "DELETE" -> removeBan(required(q, "cidr"));
+                default -> throw notAllowed("GET, POST, DELETE");
+            };
+            case "release" -> {
+                only(method, "POST");
+                yield release(required(q, "user"));
+            }
+            case "reload" -> {
+                only(method, "POST");
+                if (reloads == null) {
+                    throw new Refusal(501, "reload is not available in this mode");
+                }
+                ReloadCoordinator.Result r = reloads.reload("admin");
+                yield new Answer(r.ok() ? 200 : 422, r);
+            }
+            case "report" -> {
+                only(method, "GET");
+                int top = intParam(q, "top", 10, 1, MAX_TOP);
+                yield new Answer(200, new AdminQueries(context.engine(), suspensions).report(top));
+            }
+            default -> throw new Refusal(404, "no such admin endpoint: /admin/" + name
+                    + " (status, explain, bans, release, reload, report)");
+        };
+    }
+
+    // ---- endpoints ------------------------------------------------------------------------------------------
+
+    private Map<String, Object> status() {
+        DecisionEngine engine = context.engine();
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("version", version());
+        long started = ManagementFactory.getRuntimeMXBean().getStartTime();
+        s.put("started", Instant.ofEpochMilli(started).toString());
+        s.put("uptimeSeconds", Math.max(0, (context.time().millis() - started) / 1000));
+        s.put("ready", context.ready());
+        s.put("dryRun", context.config().dryRun());
+        s.put("config", reloads == null ? "(unknown)" : reloads.source());
+        s.put("lastReload", reloads == null ? null : reloads.last());
+        List<Map<String, String>> ls = new ArrayList<>();
+        if (reloads != null && reloads.daemon() != null) {
+            for (Listener l : reloads.daemon().listeners()) {
+                ls.add(Map.of("name", l.name(), "address", l.address()));
+            }
+        }
+        s.put("listeners", ls);
+        s.put("restartNeeded", ReloadCoordinator.restartNeeded(context.startConfig(), context.config()));
+        Map<String, Object> store = new LinkedHashMap<>();
+        store.put("clientKeys", engine.store().clientCount());
+        store.put("users", engine.store().userCount());
+        store.put("bans", engine.store().activeBans().size());
+        s.put("store", store);
+        Map<String, Long> decisions = new TreeMap<>();
+        for (Counter c : context.metrics().registry().find("postwarden.decisions").counters()) {
+            decisions.merge(String.valueOf(c.getId().getTag("action")), (long) c.count(), Long::sum);
+        }
+        s.put("decisionsSinceStart", decisions);
+        RecentDecisions recent = engine.recent();
+        s.put("recentDecisions", recent == null ? null : Map.of("recorded", recent.recorded(),
+                "capacity", recent.capacity()));
+        List<String> failing = new ArrayList<>();
+        for (Gauge g : context.metrics().registry().find("postwarden.dnsbl.zone.failing").gauges()) {
+            if (g.value() > 0) {
+                failing.add(g.getId().getTag("zone"));
+            }
+        }
+        s.put("dnsbl", Map.of("enabled", engine.dnsbl() != null, "failingZones", failing));
+        s.put("suspendedUsers", "not tracked yet (outbound guard)");
+        return s;
+    }
+
+    static String version() {
+        String[] v = Main.class.getAnnotation(CommandLine.Command.class).version();
+        return v.length == 0 ? "unknown" : v[0].replaceFirst("^postwarden ", "");
+    }
+
+    private Answer explain(Map<String, String> q) throws Refusal {
+        AdminQueries queries = new AdminQueries(context.engine(), suspensions);
+        if (q.containsKey("ip") == q.containsKey("user")) {
+            throw new Refusal(400, "explain needs exactly one of ?ip=ADDRESS or ?user=SASL_USERNAME");
+        }
+        if (q.containsKey("ip")) {
+            InetAddress a;
+            try {
+                a = Cidr.parseAddress(q.get("ip"));
+            } catch (IllegalArgumentException e) {
+                throw new Refusal(400, "ip = \"" + q.get("ip") + "\": " + e.getMessage());
+            }
+            return new Answer(200, queries.explainClient(a));
+        }
+        String user = q.get("user");
+        if (user.isEmpty() || user.length() > 256) {
+            throw new Refusal(400, "user: expected a SASL user name of 1 to 256 characters");
+        }
+        return new Answer(200, queries.explainUser(user));
+    }
+
+    private Map<String, Object> bans() {
+        List<AdminViews.BanView> list = new ArrayList<>();
+        for (Ban b : context.engine().store().activeBans()) {
+            list.add(AdminViews.ban(b));
+        }
+        return Map.of("bans", list, "count", list.size());
+    }
+
+    private Answer addBan(JsonNode body) throws Refusal {
+        DecisionEngine engine = context.engine();
+        String cidr = text(body, "cidr", true);
+        ClientKey key;
+        try {
+            key = AdminQueries.banKey(cidr, engine.rules().widePrefix());
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(400, e.getMessage());
+        }
+        String d = text(body, "duration", false);
+        Duration duration;
+        if (d == null || d.isBlank()) {
+            duration = Duration.ofDays(1);
+        } else if (d.trim().equalsIgnoreCase("permanent")) {
+            duration = null;
+        } else {
+            try {
+                duration = Durations.parse(d);
+            } catch (IllegalArgumentException e) {
+                throw new Refusal(400, "duration = \"" + d + "\": expected " + Durations.EXPECTED + ", or permanent");
+            }
+            if (duration.toSeconds() < 1 || duration.toDays() > 3650) {
+                throw new Refusal(400, "duration = \"" + d + "\": expected from 1s to 3650d, or permanent");
+            }
+        }
+        String reason = text(body, "reason", false);
+        String detail = "by admin" + (reason == null || reason.isBlank() ? "" : ": " + clean(reason));
+        Ban b = engine.store().ban(key, duration, "admin", detail);
+        LOG.info("admin: banned {} {} ({})", key.cidr(), duration == null ? "permanently"
+                : "for " + Durations.format(duration), detail);
+        persist();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("ban", AdminViews.ban(b));
+        out.put("warnings", new AdminQueries(engine, suspensions).banWarnings(key));
+        return new Answer(200, out);
+    }
+
+    private Answer removeBan(String cidr) throws Refusal {
+        DecisionEngine engine = context.engine();
+        ClientKey key;
+        try {
+            key = AdminQueries.banKey(cidr, engine.rules().widePrefix());
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(400, e.getMessage());
+        }
+        if (!engine.store().unban(key)) {
+            throw new Refusal(404, "no active ban on " + key.cidr());
+        }
+        LOG.info("admin: lifted the ban on {}", key.cidr());
+        persist();
+        return new Answer(200, Map.of("removed", key.cidr()));
+    }
+
+    private Answer release(String user) throws Refusal {
+        Optional<Suspensions.Suspension> s = suspensions.release(user);
+        if (s.isEmpty()) {
+            throw new Refusal(404, "no suspension for user " + clean(user));
+        }
+        LOG.info("admin: released user {}", clean(user));
+        return new Answer(200, Map.of("released", s.get()));
+    }
+
+    /** Writes a snapshot so that an admin's ban change survives a crash (no-op without persistence). */
+    private void persist() {
+        if (reloads != null && reloads.daemon() != null) {
+            reloads.daemon().snapshot();
+        }
+    }
+
+    // ---- request helpers ------------------------------------------------------------------------------------
+
+    private static void only(String method, String allowed) throws Refusal {
+        if (!allowed.equals(method)) {
+            throw notAllowed(allowed);
+        }
+    }
+
+    private static Refusal notAllowed(String allowed) {
+        return new Refusal(405, "method not allowed (allowed: " + allowed + ")");
+    }
+
+    private static String required(Map<String, String> q, String name) throws Refusal {
+        String v = q.get(name);
+        if (v == null || v.isBlank()) {
+            throw new Refusal(400, "missing query parameter " + name);
+        }
+        return v.trim();
+    }
+
+    private static int intParam(Map<String, String> q, String name, int dflt, int min, int max) throws Refusal {
+        String v = q.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new Refusal(400, name + " = \"" + v + "\": expected a whole number from " + min + " to " + max);
+    }
+
+    static Map<String, String> query(String raw) throws Refusal {
+        Map<String, String> out = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        String[] parts = raw.split("&", 33);
+        if (parts.length > 32) {
+            throw new Refusal(400, "too many query parameters");
+        }
+        for (String p : parts) {
+            int eq = p.indexOf('=');
+            try {
+                String k = URLDecoder.decode(eq < 0 ? p : p.substring(0, eq), StandardCharsets.UTF_8);
+                String v = eq < 0 ? "" : URLDecoder.decode(p.substring(eq + 1), StandardCharsets.UTF_8);
+                out.putIfAbsent(k, v);
+            } catch (IllegalArgumentException e) {
+                throw new Refusal(400, "malformed query string");
+            }
+        }
+        return out;
+    }
+
+    private static JsonNode body(HttpExchange ex) throws Refusal, IOException {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.trim()) > MAX_BODY) {
+                    throw new Refusal(413, "request body larger than " + MAX_BODY + " bytes");
+                }
+            } catch (NumberFormatException e) {
+                throw new Refusal(400, "bad Content-Length");
+            }
+        }
+        byte[] b;
+        try (InputStream in = ex.getRequestBody()) {
+            b = in.readNBytes(MAX_BODY + 1);
+        }
+        if (b.length > MAX_BODY) {
+            throw new Refusal(413, "request body larger than " + MAX_BODY + " bytes");
+        }
+        try {
+            JsonNode n = JSON.readTree(b);
+            if (n == null || !n.isObject()) {
+                throw new Refusal(400, "expected a JSON object body, e.g. {\"cidr\": \"192.0.2.1\"}");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new Refusal(400, "body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static String text(JsonNode body, String field, boolean required) throws Refusal {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            if (required) {
+                throw new Refusal(400, "missing field " + field);
+            }
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw new Refusal(400, field + ": expected a string");
+        }
+        return n.asText();
+    }
+
+    /** Printable, single-line, at most 200 characters: for ban details and log lines. */
+    static String clean(String s) {
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), 200));
+        for (int i = 0; i < s.length() && sb.length() < 200; i++) {
+            char c = s.charAt(i);
+            sb.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,63 @@
+package org.postwarden.app;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.postwarden.metrics.PostwardenMetrics;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The operations metrics of the runnable daemon, next to the shared ones:
+ * <ul>
+ * <li>{@code postwarden_http_requests_total{endpoint,code}} — HTTP requests answered, by endpoint (a fixed set:
+ * healthz, readyz, metrics, admin/&lt;name&gt;, other) and status code;</li>
+ * <li>{@code postwarden_reloads_total{trigger,result}} — configuration reloads by trigger (signal, admin) and result
+ * (ok, invalid, error);</li>
+ * <li>{@code postwarden_config_last_reload_successful} — 1 when the last reload succeeded (or none was tried), else 0;</li>
+ * <li>{@code postwarden_config_last_reload_success_timestamp_seconds} — when the running configuration was loaded;</li>
+ * <li>{@code postwarden_build_info{version}} — always 1.</li>
+ * </ul>
+ * Labels come from fixed sets; an unknown endpoint is counted as "other". Thread-safe.
+ */
+public final class OpsMetrics {
+    /** Endpoint labels; anything else is "other". */
+    static final Set<String> ENDPOINTS = Set.of("healthz", "readyz", "metrics", "admin/status", "admin/explain",
+            "admin/bans", "admin/reload", "admin/release", "admin/report", "admin/other", "other");
+    private final MeterRegistry registry;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final AtomicLong lastReloadOk = new AtomicLong(1);
+    private final AtomicLong lastSuccessMillis = new AtomicLong(System.currentTimeMillis());
+
+    public OpsMetrics(PostwardenMetrics shared, String version) {
+        this.registry = shared.registry();
+        shared.gauge("postwarden.config.last.reload.successful",
+                "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused",
+                lastReloadOk::get);
+        shared.gauge("postwarden.config.last.reload.success.timestamp.seconds",
+                "When the running configuration was loaded (start or last successful reload), Unix seconds",
+                () -> lastSuccessMillis.get() / 1000.0);
+        shared.gauge("postwarden.build.info", "Always 1; the version is a label", () -> 1, "version", version);
+    }
+
+    void http(String endpoint, int code) {
+        String e = ENDPOINTS.contains(endpoint) ? endpoint : "other";
+        String c = code >= 100 && code <= 599 ? Integer.toString(code) : "other";
+        counters.computeIfAbsent("h" + e + "\u0000" + c, k -> Counter.builder("postwarden.http.requests")
+                .description("HTTP requests answered, by endpoint and status code").tags("endpoint", e, "code", c)
+                .register(registry)).increment();
+    }
+
+    void reload(String trigger, String result, long nowMillis) {
+        counters.computeIfAbsent("r" + trigger + "\u0000" + result, k -> Counter.builder("postwarden.reloads")
+                .description("Configuration reloads by trigger and result").tags("trigger", trigger, "result", result)
+                .register(registry)).increment();
+        boolean ok = "ok".equals(result);
+        lastReloadOk.set(ok ? 1 : 0);
+        if (ok) {
+            lastSuccessMillis.set(nowMillis);
+        }
+    }
+}

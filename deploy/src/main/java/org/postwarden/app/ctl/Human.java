@@ -1,0 +1,308 @@
+package org.postwarden.app.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Human-readable rendering of admin API answers: aligned tables, ages like "3m", scores with one decimal. */
+final class Human {
+    private final PrintWriter out;
+
+    Human(PrintWriter out) {
+        this.out = out;
+    }
+
+    void line(String s) {
+        out.println(s);
+    }
+
+    // ---- formatting helpers ---------------------------------------------------------------------------------
+
+    static String age(long seconds) {
+        if (seconds < 60) {
+            return seconds + "s";
+        }
+        if (seconds < 3600) {
+            return seconds / 60 + "m";
+        }
+        if (seconds < 86_400) {
+            return seconds / 3600 + "h";
+        }
+        return seconds / 86_400 + "d";
+    }
+
+    static String num(double d) {
+        if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+            return Long.toString((long) d);
+        }
+        return String.format(Locale.ROOT, "%.1f", d);
+    }
+
+    static String text(JsonNode n, String field) {
+        JsonNode v = n == null ? null : n.get(field);
+        return v == null || v.isNull() ? "-" : v.asText();
+    }
+
+    /** Prints rows as a table with a header; every cell is single-line. */
+    void table(List<String> header, List<List<String>> rows) {
+        int[] w = new int[header.size()];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = header.get(i).length();
+        }
+        for (List<String> r : rows) {
+            for (int i = 0; i < w.length && i < r.size(); i++) {
+                w[i] = Math.max(w[i], r.get(i).length());
+            }
+        }
+        printRow(header, w);
+        for (List<String> r : rows) {
+            printRow(r, w);
+        }
+    }
+
+    private void printRow(List<String> cells, int[] w) {
+        StringBuilder sb = new StringBuilder("  ");
+        for (int i = 0; i < w.length; i++) {
+            String c = i < cells.size() ? cells.get(i) : "";
+            sb.append(c);
+            if (i < w.length - 1) {
+                sb.append(" ".repeat(w[i] - c.length() + 2));
+            }
+        }
+        out.println(sb.toString().stripTrailing());
+    }
+
+    // ---- answers --------------------------------------------------------------------------------------------
+
+    void status(JsonNode j) {
+        line("postwarden " + text(j, "version") + (j.path("ready").asBoolean() ? ", ready" : ", NOT READY")
+                + (j.path("dryRun").asBoolean() ? ", global DRY-RUN" : "") + ", up " + age(j.path("uptimeSeconds").asLong())
+                + " (since " + text(j, "started") + ")");
+        line("config: " + text(j, "config"));
+        JsonNode r = j.get("lastReload");
+        if (r != null && !r.isNull()) {
+            line("last reload: " + (r.path("ok").asBoolean() ? "ok" : "REFUSED") + " at " + text(r, "at") + " ("
+                    + text(r, "trigger") + ")");
+            for (JsonNode e : r.path("errors")) {
+                line("  error: " + e.asText());
+            }
+        } else {
+            line("last reload: none since start");
+        }
+        for (JsonNode w : j.path("restartNeeded")) {
+            line("restart needed: " + w.asText());
+        }
+        line("listeners:");
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode l : j.path("listeners")) {
+            rows.add(List.of(text(l, "name"), text(l, "address")));
+        }
+        table(List.of("NAME", "ADDRESS"), rows);
+        JsonNode s = j.path("store");
+        line("store: " + text(s, "clientKeys") + " client keys, " + text(s, "users") + " users, " + text(s, "bans")
+                + " active bans");
+        StringBuilder d = new StringBuilder("decisions since start:");
+        j.path("decisionsSinceStart").properties().forEach(e -> d.append(' ').append(e.getKey()).append('=')
+                .append(e.getValue().asText()));
+        line(d.toString());
+        JsonNode dnsbl = j.path("dnsbl");
+        line("dnsbl: " + (dnsbl.path("enabled").asBoolean() ? "on" : "off")
+                + (dnsbl.path("failingZones").isEmpty() ? "" : ", FAILING zones: " + dnsbl.path("failingZones")));
+    }
+
+    void explain(JsonNode j) {
+        if (j.has("ip")) {
+            explainClient(j);
+        } else {
+            explainUser(j);
+        }
+    }
+
+    private void notes(JsonNode j) {
+        for (JsonNode s : j.path("status")) {
+            line("  * " + s.asText());
+        }
+    }
+
+    private void explainClient(JsonNode j) {
+        line("client " + text(j, "ip") + " at " + text(j, "at"));
+        notes(j);
+        line("");
+        line("scores (thresholds scale with scoring.subnet-factor above the host level):");
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode k : j.path("keys")) {
+            JsonNode t = k.path("thresholds");
+            JsonNode ban = k.get("ban");
+            rows.add(List.of(text(k, "level"), text(k, "cidr"), num(k.path("score").asDouble()),
+                    num(t.path("tag").asDouble()) + "/" + num(t.path("defer").asDouble()) + "/"
+                            + num(t.path("reject").asDouble()),
+                    ban == null || ban.isNull() ? "-" : (ban.path("permanent").asBoolean() ? "permanent"
+                            : "until " + text(ban, "until")) + " (" + text(ban, "detail") + ")",
+                    text(k, "earlierBans")));
+        }
+        table(List.of("LEVEL", "KEY", "SCORE", "TAG/DEFER/REJECT", "BAN", "BANS-90D"), rows);
+        line("");
+        line("limits (sliding windows):");
+        rows = new ArrayList<>();
+        for (JsonNode k : j.path("keys")) {
+            for (JsonNode c : k.path("counters")) {
+                rows.add(List.of(text(k, "level"), text(c, "type"), text(c, "window"), text(c, "count"),
+                        text(c, "max"), c.path("exceeded").asBoolean() ? "EXCEEDED" : ""));
+            }
+        }
+        table(List.of("LEVEL", "COUNTER", "WINDOW", "COUNT", "MAX", ""), rows);
+        line("open connections (milter): " + text(j, "openConnections"));
+        line("");
+        signals(j.path("signals"));
+        decisions(j.path("decisions"), j.path("historyCapacity").asInt());
+    }
+
+    private void explainUser(JsonNode j) {
+        line("SASL user " + text(j, "user") + " at " + text(j, "at") + (j.path("known").asBoolean() ? ""
+                : " (nothing counted yet)"));
+        notes(j);
+        JsonNode s = j.get("suspension");
+        line("suspension: " + (s == null || s.isNull() ? "none" : "since " + text(s, "sinceMillis") + " ("
+                + text(s, "reason") + ")"));
+        line("");
+        line("outbound quotas (limits.sasl-user):");
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode c : j.path("counters")) {
+            rows.add(List.of(text(c, "type"), text(c, "window"), text(c, "count"), text(c, "max"),
+                    c.path("exceeded").asBoolean() ? "EXCEEDED" : ""));
+        }
+        table(List.of("COUNTER", "WINDOW", "COUNT", "MAX", ""), rows);
+        line("");
+        decisions(j.path("decisions"), j.path("historyCapacity").asInt());
+    }
+
+    private void signals(JsonNode signals) {
+        if (signals.isEmpty()) {
+            line("signals: none among the recent decisions");
+            return;
+        }
+        line("signals (newest first):");
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode s : signals) {
+            rows.add(List.of(age(s.path("ageSeconds").asLong()) + " ago", text(s, "signal"),
+                    "+" + num(s.path("weight").asDouble()), text(s, "detail") + (s.path("dryRun").asBoolean()
+                            ? " (dry-run)" : "")));
+        }
+        table(List.of("AGE", "SIGNAL", "WEIGHT", "DETAIL"), rows);
+        line("");
+    }
+
+    private void decisions(JsonNode decisions, int capacity) {
+        if (decisions.isEmpty()) {
+            line("recent decisions: none among the last " + capacity + " kept");
+            return;
+        }
+        line("recent decisions (newest first; the last " + capacity + " non-pass decisions are kept):");
+        for (JsonNode d : decisions) {
+            String would = text(d, "wouldHave");
+            line("  " + age(d.path("ageSeconds").asLong()) + " ago  " + text(d, "source") + " " + text(d, "stage")
+                    + "  " + text(d, "action").toUpperCase(Locale.ROOT)
+                    + (would.equals(text(d, "action")) ? "" : " (would " + would + ")")
+                    + "  reason=" + text(d, "reason")
+                    + (d.path("user").asText().isEmpty() ? "" : "  user=" + text(d, "user"))
+                    + (d.path("recipient").asText().isEmpty() ? "" : "  to=<" + text(d, "recipient") + ">"));
+            for (JsonNode f : d.path("findings")) {
+                String proposed = text(f, "proposed");
+                line("      " + text(f, "check") + "/" + text(f, "reason")
+                        + ("pass".equals(proposed) ? "" : " -> " + proposed)
+                        + "  value " + num(f.path("value").asDouble())
+                        + (f.path("threshold").asDouble() == 0 ? "" : " vs " + num(f.path("threshold").asDouble()))
+                        + "  " + text(f, "detail") + (f.path("dryRun").asBoolean() ? " (dry-run)" : ""));
+            }
+        }
+    }
+
+    void bans(JsonNode bans) {
+        if (bans == null || bans.isEmpty()) {
+            line("no active bans");
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode b : bans) {
+            rows.add(List.of(text(b, "cidr"), text(b, "level"), b.path("permanent").asBoolean() ? "permanent"
+                    : text(b, "until"), text(b, "since"), text(b, "reason"), text(b, "offense"), text(b, "detail")));
+        }
+        table(List.of("CIDR", "LEVEL", "UNTIL", "SINCE", "REASON", "OFFENSE", "DETAIL"), rows);
+    }
+
+    void banAdded(JsonNode j) {
+        JsonNode b = j.path("ban");
+        line("banned " + text(b, "cidr") + (b.path("permanent").asBoolean() ? " permanently"
+                : " until " + text(b, "until")) + " (offense " + text(b, "offense") + ")");
+        for (JsonNode w : j.path("warnings")) {
+            line("warning: " + w.asText());
+        }
+    }
+
+    void reload(JsonNode j) {
+        if (j.path("ok").asBoolean()) {
+            line("configuration reloaded from " + text(j, "source"));
+        } else {
+            line("reload REFUSED; the running configuration stays. " + text(j, "source") + ":");
+            for (JsonNode e : j.path("errors")) {
+                line("  " + e.asText());
+            }
+        }
+        for (JsonNode w : j.path("warnings")) {
+            line("warning: " + w.asText());
+        }
+    }
+
+    void report(JsonNode j) {
+        line("report at " + text(j, "at"));
+        for (Map.Entry<String, JsonNode> level : j.path("topScores").properties()) {
+            line("");
+            line("top scores, " + level.getKey() + " keys:");
+            if (level.getValue().isEmpty()) {
+                line("  none");
+                continue;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode s : level.getValue()) {
+                rows.add(List.of(text(s, "cidr"), num(s.path("score").asDouble())));
+            }
+            table(List.of("KEY", "SCORE"), rows);
+        }
+        line("");
+        line("top offenders by category (last " + text(j, "decisionsConsidered") + " recorded decisions):");
+        if (j.path("categories").isEmpty()) {
+            line("  none");
+        }
+        for (JsonNode c : j.path("categories")) {
+            line("  " + text(c, "category") + " (" + text(c, "decisions") + " decisions)");
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode o : c.path("top")) {
+                rows.add(List.of("  " + text(o, "client"), text(o, "decisions"), text(o, "lastAction"),
+                        age(o.path("lastAgeSeconds").asLong()) + " ago"));
+            }
+            table(List.of("  CLIENT", "COUNT", "LAST", "WHEN"), rows);
+        }
+        line("");
+        if (j.path("userWindow").isNull() || j.path("userWindow").isMissingNode()) {
+            line("SASL users by message rate: no limits.sasl-user.messages window configured");
+        } else {
+            line("SASL users by messages per " + text(j, "userWindow") + ":");
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode u : j.path("topUsers")) {
+                rows.add(List.of(text(u, "user"), text(u, "messages"), text(u, "max")));
+            }
+            if (rows.isEmpty()) {
+                line("  none");
+            } else {
+                table(List.of("USER", "MESSAGES", "MAX"), rows);
+            }
+        }
+        line("");
+        line("active bans: " + text(j, "bansTotal"));
+        bans(j.path("bans"));
+    }
+}

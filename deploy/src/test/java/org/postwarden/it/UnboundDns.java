@@ -1,0 +1,131 @@
+package org.postwarden.it;
+
+import org.postwarden.it.harness.Requirements;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Debian's {@code unbound} as the DNS server of an end-to-end test: a free loopback UDP port, a config under the
+ * test's directory, local zones only. It never recurses (everything outside the given zones is {@code static}:
+ * NXDOMAIN), may query no address at all, never binds port 53, and leaves {@code /etc/resolv.conf} alone.
+ * Started with {@code -d} and stopped by its PID.
+ */
+final class UnboundDns implements AutoCloseable {
+    private final Process process;
+    private final int port;
+    private final Path dir;
+
+    private UnboundDns(Process process, int port, Path dir) {
+        this.process = process;
+        this.port = port;
+        this.dir = dir;
+    }
+
+    /** Starts unbound with {@code localZoneLines} ({@code local-zone:}/{@code local-data:} server lines). */
+    static UnboundDns start(Path dir, String localZoneLines) throws IOException, InterruptedException {
+        Requirements.require("unbound", "unbound");
+        Requirements.require("unbound-checkconf", "unbound");
+        Files.createDirectories(dir);
+        int port;
+        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        String conf = "server:\n"
+                + "  interface: 127.0.0.1@" + port + "\n  port: " + port + "\n"
+                + "  do-ip6: no\n  do-tcp: no\n  num-threads: 1\n"
+                + "  username: \"\"\n  chroot: \"\"\n  directory: \"" + dir + "\"\n"
+                + "  pidfile: \"" + dir.resolve("unbound.pid") + "\"\n"
+                + "  use-syslog: no\n  logfile: \"" + dir.resolve("unbound.log") + "\"\n"
+                + "  module-config: \"iterator\"\n  access-control: 127.0.0.0/8 allow\n"
+                + "  do-not-query-address: 0.0.0.0/0\n  do-not-query-address: ::/0\n"
+                + "  local-zone: \".\" static\n"
+                + localZoneLines;
+        Path cfg = dir.resolve("unbound.conf");
+        Files.writeString(cfg, conf, StandardCharsets.UTF_8);
+        Process check = new ProcessBuilder(Requirements.which("unbound-checkconf").orElseThrow().toString(),
+                cfg.toString()).redirectErrorStream(true).start();
+        String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!check.waitFor(20, TimeUnit.SECONDS) || check.exitValue() != 0) {
+            throw new IllegalStateException("unbound-checkconf refused the config:\n" + out + "\n" + conf);
+        }
+        Process p = new ProcessBuilder(Requirements.which("unbound").orElseThrow().toString(), "-d", "-c",
+                cfg.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("unbound.out").toFile()).start();
+        UnboundDns u = new UnboundDns(p, port, dir);
+        try {
+            u.awaitAnswering();
+        } catch (IOException | RuntimeException e) {
+            u.close();
+            throw e;
+        }
+        return u;
+    }
+
+    /** Sends a minimal DNS query (A ready.invalid) until any answer comes back; bounded, no sleeping. */
+    private void awaitAnswering() throws IOException {
+        byte[] q = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+            5, 'r', 'e', 'a', 'd', 'y', 7, 'i', 'n', 'v', 'a', 'l', 'i', 'd', 0, 0, 1, 0, 1};
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        try (DatagramSocket s = new DatagramSocket()) {
+            s.setSoTimeout(200);
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("unbound exited with " + process.exitValue() + ":\n" + log());
+                }
+                s.send(new DatagramPacket(q, q.length, InetAddress.getLoopbackAddress(), port));
+                try {
+                    s.receive(new DatagramPacket(new byte[512], 512));
+                    return;
+                } catch (SocketTimeoutException e) {
+                    // not up yet: ask again
+                }
+            }
+        }
+        throw new IllegalStateException("unbound did not answer within 15s:\n" + log());
+    }
+
+    /** {@code 127.0.0.1:PORT}, for {@code dnsbl.resolver}. */
+    String hostPort() {
+        return "127.0.0.1:" + port;
+    }
+
+    String log() {
+        StringBuilder sb = new StringBuilder();
+        for (String f : List.of("unbound.out", "unbound.log")) {
+            try {
+                Path p = dir.resolve(f);
+                if (Files.exists(p)) {
+                    sb.append(Files.readString(p, StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                sb.append("(cannot read ").append(f).append(")\n");
+            }
+        }
+        return sb.toString();
+    }
+
+    /** SIGTERM to unbound's PID, SIGKILL after 10 s; checks it is gone. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        if (process.isAlive()) {
+            throw new IllegalStateException("unbound (pid " + process.pid() + ") still running");
+        }
+    }
+}

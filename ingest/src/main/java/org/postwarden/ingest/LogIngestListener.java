@@ -1,0 +1,151 @@
+package org.postwarden.ingest;
+
+import org.postwarden.config.PostwardenConfig;
+import org.postwarden.engine.BanListener;
+import org.postwarden.engine.SignalRecorder;
+import org.postwarden.ingest.rdns.DnsScannerCheck;
+import org.postwarden.ingest.source.FileFollower;
+import org.postwarden.ingest.source.Offsets;
+import org.postwarden.ingest.syslog.SyslogReceiver;
+import org.postwarden.runtime.DaemonContext;
+import org.postwarden.runtime.Listener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Log ingestion inside the daemon: followed files and Docker logs (on one thread of their own, polled every
+ * {@code ingest.poll-interval}), the syslog receiver (Netty), all feeding one {@link IngestPipeline} and one
+ * {@link SignalRecorder} on the shared store. Sources and the scanner resolver are fixed at start; weights,
+ * thresholds and lists follow reloads (they are read from the current engine for every line).
+ */
+public final class LogIngestListener implements Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(LogIngestListener.class);
+    private static final long SAVE_EVERY_MILLIS = 5_000;
+    private static final int MAX_ROUNDS = 16;
+    private final DaemonContext context;
+    private final PostwardenConfig.Ingest config;
+    private final List<FileFollower> followers = new ArrayList<>();
+    private Offsets offsets;
+    private ScheduledExecutorService files;
+    private SyslogReceiver syslog;
+    private DnsScannerCheck scanners;
+    private long lastSave;
+
+    public LogIngestListener(DaemonContext context) {
+        this.context = context;
+        this.config = context.startConfig().ingest();
+    }
+
+    /** Whether {@code c} asks for any log source. */
+    static boolean wanted(PostwardenConfig c) {
+        PostwardenConfig.Ingest i = c.ingest();
+        return !i.files().isEmpty() || !i.dockerJson().isEmpty() || i.syslog().enabled();
+    }
+
+    @Override
+    public String name() {
+        return "ingest";
+    }
+
+    @Override
+    public void start() {
+        PostwardenConfig start = context.startConfig();
+        IngestMetrics metrics = new IngestMetrics(context.metrics().registry());
+        if (start.bans().scanners().enabled() && start.bans().threshold() > 0) {
+            scanners = DnsScannerCheck.create(start.bans().scanners(),
+                    name -> context.engine().rules().bans().scannerSuffix(name), context.time());
+        }
+        SignalRecorder recorder = new SignalRecorder(context::engine, context.time(), scanners, BanListener.NONE);
+        IngestPipeline pipeline = new IngestPipeline(recorder, context.time(), config.maxLineAge(),
+                config.maxLineLength(), metrics);
+        offsets = config.statePath().isBlank() ? Offsets.none() : Offsets.load(Path.of(config.statePath()));
+        config.files().forEach(f -> followers.add(new FileFollower(Path.of(f), false, config.maxLineLength(),
+                pipeline.sink("file"), offsets)));
+        config.dockerJson().forEach(f -> followers.add(new FileFollower(Path.of(f), true, config.maxLineLength(),
+                pipeline.sink("docker"), offsets)));
+        followers.forEach(FileFollower::start);
+        if (!followers.isEmpty()) {
+            files = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "postwarden-ingest-files");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = config.pollInterval().toMillis();
+            files.scheduleWithFixedDelay(this::pollAll, 0, every, TimeUnit.MILLISECONDS);
+        }
+        if (config.syslog().enabled()) {
+            syslog = new SyslogReceiver(config.syslog(), pipeline);
+            syslog.start();
+        }
+    }
+
+    /** One round over every followed file (more rounds while one still has data), then saves offsets now and then. */
+    private void pollAll() {
+        try {
+            for (int round = 0; round < MAX_ROUNDS; round++) {
+                boolean more = false;
+                for (FileFollower f : followers) {
+                    more |= f.poll();
+                }
+                if (!more) {
+                    break;
+                }
+            }
+            long now = System.currentTimeMillis();
+            if (now - lastSave >= SAVE_EVERY_MILLIS) {
+                lastSave = now;
+                offsets.save();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("log ingestion round failed", e);
+        }
+    }
+
+    @Override
+    public void stop(Duration grace) {
+        if (syslog != null) {
+            syslog.stop(grace);
+        }
+        if (files != null) {
+            files.shutdown();
+            try {
+                if (!files.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                    files.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                files.shutdownNow();
+            }
+        }
+        followers.forEach(FileFollower::close);
+        if (offsets != null) {
+            offsets.save();
+        }
+        if (scanners != null) {
+            scanners.close();
+        }
+    }
+
+    @Override
+    public String address() {
+        List<String> parts = new ArrayList<>();
+        if (!config.files().isEmpty()) {
+            parts.add("files " + config.files());
+        }
+        if (!config.dockerJson().isEmpty()) {
+            parts.add("docker " + config.dockerJson());
+        }
+        if (syslog != null) {
+            parts.add(syslog.describe());
+        }
+        return String.join(", ", parts);
+    }
+}

@@ -1,0 +1,190 @@
+package org.postwarden.ingest.export;
+
+import io.micrometer.core.instrument.Counter;
+import org.postwarden.config.PostwardenConfig;
+import org.postwarden.engine.DecisionEngine;
+import org.postwarden.model.Cidr;
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.TimeSource;
+import org.postwarden.reputation.Ban;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * Keeps the store's bans outside Postwarden: a Postfix {@code cidr:} table ({@code bans.export.cidr-map}) with one
+ * {@code NETWORK/PREFIX RESULT} line per active ban and per {@code bans.permanent} entry, rewritten atomically
+ * (temporary file in the same directory, then rename) when the set changes, new bans and expiries alike, at most once
+ * per {@code min-interval}, then {@code reload-command}; and, when configured, {@code nftables-command} once per new
+ * ban (element with the ban's remaining time as its timeout, so expiry needs no command).
+ *
+ * <p>Driven by {@link #tick()} (the export listener calls it twice a second on its own thread; tests call it with a
+ * manual clock). It reads the store of the current engine each time, so bans from any source are exported, also
+ * after a reload. Commands block the calling thread for at most {@code command-timeout} each. Not thread-safe (one
+ * thread ticks).
+ */
+public final class BanExporter {
+    private static final Logger LOG = LoggerFactory.getLogger(BanExporter.class);
+    private static final int MAX_COMMANDS_PER_TICK = 100;
+    private final Supplier<DecisionEngine> engine;
+    private final TimeSource time;
+    private final CommandRunner runner;
+    private TreeSet<String> written;
+    private long lastWrite = Long.MIN_VALUE / 2;
+    private final Map<ClientKey, Long> pushed = new HashMap<>();
+    private final java.util.Set<String> pushedPermanent = new java.util.HashSet<>();
+
+    public BanExporter(Supplier<DecisionEngine> engine, TimeSource time, CommandRunner runner) {
+        this.engine = engine;
+        this.time = time;
+        this.runner = runner;
+    }
+
+    /** One round; returns whether the cidr map was (re)written. Never throws. */
+    public boolean tick() {
+        try {
+            DecisionEngine e = engine.get();
+            PostwardenConfig.BanExport cfg = e.rules().config().bans().export();
+            List<Ban> bans = e.store().activeBans();
+            if (!cfg.nftablesCommand().isEmpty()) {
+                nftables(cfg, bans, e.rules().bans().permanent());
+            }
+            return cfg.cidrMap().isBlank() ? false : cidrMap(cfg, bans, e.rules().bans().permanent());
+        } catch (RuntimeException ex) {
+            LOG.error("ban export failed", ex);
+            return false;
+        }
+    }
+
+    private boolean cidrMap(PostwardenConfig.BanExport cfg, List<Ban> bans, List<Cidr> permanent) {
+        TreeSet<String> nets = new TreeSet<>();
+        bans.forEach(b -> nets.add(b.key().cidr()));
+        permanent.forEach(c -> nets.add(c.toString()));
+        if (nets.equals(written)) {
+            return false;
+        }
+        long now = time.millis();
+        if (now - lastWrite < cfg.minInterval().toMillis()) {
+            return false;
+        }
+        Path path = Path.of(cfg.cidrMap());
+        String result = cfg.cidrResult().trim();
+        StringBuilder sb = new StringBuilder()
+                .append("# Postfix cidr: table of the clients Postwarden bans; rewritten on every change, ")
+                .append("do not edit.\n")
+                .append("# ").append(nets.size()).append(" entries, written ").append(Instant.ofEpochMilli(now))
+                .append(".\n");
+        for (String n : nets) {
+            sb.append(n).append(' ').append(result).append('\n');
+        }
+        try {
+            write(path, sb.toString());
+        } catch (IOException ex) {
+            count("cidr-map", "error");
+            LOG.error("cannot write ban map {}: {}", path, ex.toString());
+            lastWrite = now;
+            return false;
+        }
+        written = nets;
+        lastWrite = now;
+        count("cidr-map", "ok");
+        LOG.info("ban map {} written: {} entries", path, nets.size());
+        if (!cfg.reloadCommand().isEmpty()) {
+            run("reload", cfg.reloadCommand(), cfg.commandTimeout());
+        }
+        return true;
+    }
+
+    static void write(Path path, String text) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + path.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        try {
+            Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private void nftables(PostwardenConfig.BanExport cfg, List<Ban> bans, List<Cidr> permanent) {
+        long now = time.millis();
+        Map<ClientKey, Long> active = new HashMap<>();
+        bans.forEach(b -> active.put(b.key(), b.untilMillis()));
+        pushed.keySet().retainAll(active.keySet());
+        int commands = 0;
+        for (Ban b : bans) {
+            if (commands >= MAX_COMMANDS_PER_TICK) {
+                break;
+            }
+            Long done = pushed.get(b.key());
+            if (done != null && done == b.untilMillis()) {
+                continue;
+            }
+            String element = b.key().cidr() + (b.permanent() ? ""
+                    : " timeout " + Math.max(1, (b.untilMillis() - now + 999) / 1000) + "s");
+            if (run("nftables", expand(cfg.nftablesCommand(), element, b.key().v6()), cfg.commandTimeout())) {
+                pushed.put(b.key(), b.untilMillis());
+            }
+            commands++;
+        }
+        for (Cidr c : permanent) {
+            if (commands >= MAX_COMMANDS_PER_TICK) {
+                break;
+            }
+            String net = c.toString();
+            if (pushedPermanent.contains(net)) {
+                continue;
+            }
+            if (run("nftables", expand(cfg.nftablesCommand(), net, c.network().getAddress().length == 16),
+                    cfg.commandTimeout())) {
+                pushedPermanent.add(net);
+            }
+            commands++;
+        }
+    }
+
+    static List<String> expand(List<String> argv, String element, boolean v6) {
+        List<String> out = new ArrayList<>(argv.size());
+        for (String a : argv) {
+            out.add(a.replace("${element}", element).replace("${family}", v6 ? "v6" : "v4"));
+        }
+        return out;
+    }
+
+    private boolean run(String target, List<String> argv, Duration timeout) {
+        try {
+            CommandRunner.Result r = runner.run(argv, timeout);
+            if (r.ok()) {
+                count(target, "ok");
+                LOG.debug("{} command {} ok", target, argv);
+                return true;
+            }
+            count(target, "error");
+            LOG.warn("{} command {} failed: {}", target, argv, r.describe());
+        } catch (IOException ex) {
+            count(target, "error");
+            LOG.warn("{} command {} could not run: {}", target, argv, ex.toString());
+        }
+        return false;
+    }
+
+    private void count(String target, String result) {
+        Counter.builder("postwarden.ban.exports").description("Ban exports: cidr map writes and commands")
+                .tags("target", target, "result", result).register(engine.get().metrics().registry()).increment();
+    }
+}

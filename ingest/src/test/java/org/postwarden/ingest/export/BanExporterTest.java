@@ -1,0 +1,111 @@
+package org.postwarden.ingest.export;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postwarden.config.ConfigLoader;
+import org.postwarden.config.PostwardenConfig;
+import org.postwarden.engine.DecisionEngine;
+import org.postwarden.engine.Rules;
+import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Cidr;
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.KeyLevel;
+import org.postwarden.model.ManualTimeSource;
+import org.postwarden.reputation.ReputationStore;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The cidr map and the commands, driven by tick() with a manual clock. */
+class BanExporterTest {
+    @TempDir
+    Path dir;
+    final ManualTimeSource time = new ManualTimeSource(1_800_000_000_000L);
+    DecisionEngine engine;
+
+    BanExporter exporter(String export) throws Exception {
+        PostwardenConfig c = ConfigLoader.load("t", "bans:\n  permanent: [198.51.100.0/24]\n  export: " + export
+                + "\n");
+        Rules rules = new Rules(c);
+        engine = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(), time),
+                new PostwardenMetrics(new SimpleMeterRegistry()));
+        return new BanExporter(() -> engine, time, new CommandRunner());
+    }
+
+    ClientKey key(String ip, KeyLevel level) {
+        return ClientKey.of(Cidr.parseAddress(ip), level, 48);
+    }
+
+    List<String> entries(Path map) throws Exception {
+        return Files.readAllLines(map).stream().filter(l -> !l.startsWith("#")).toList();
+    }
+
+    @Test
+    void theMapFollowsBansAndExpiriesAndRunsTheReloadCommand() throws Exception {
+        Path map = dir.resolve("sub/bans.cidr");
+        Path reloads = dir.resolve("reloads");
+        BanExporter x = exporter("{cidr-map: " + map + ", min-interval: 5s, reload-command: [/bin/sh, -c, 'echo r >> "
+                + reloads + "']}");
+        assertTrue(x.tick(), "written at start (even with no bans: stale files are replaced)");
+        assertEquals(List.of("198.51.100.0/24 REJECT banned by postwarden"), entries(map));
+        engine.store().ban(key("192.0.2.7", KeyLevel.HOST), Duration.ofSeconds(30), "pregreet", "x");
+        engine.store().ban(key("2001:db8:1:2::5", KeyLevel.SUBNET), null, "auth-failure", "y");
+        assertFalse(x.tick(), "within min-interval: batched");
+        time.advance(Duration.ofSeconds(5));
+        assertTrue(x.tick());
+        assertEquals(List.of("192.0.2.7/32 REJECT banned by postwarden",
+                "198.51.100.0/24 REJECT banned by postwarden",
+                "2001:db8:1:2:0:0:0:0/64 REJECT banned by postwarden"), entries(map));
+        assertFalse(x.tick(), "unchanged: not rewritten");
+        time.advance(Duration.ofSeconds(31));
+        assertTrue(x.tick(), "an expiry rewrites the map");
+        assertFalse(Files.readString(map).contains("192.0.2.7"));
+        assertEquals(3, Files.readAllLines(reloads).size(), "reload after each write");
+        try (var s = Files.list(map.getParent())) {
+            assertEquals(List.of(map), s.toList(), "no temporary file left behind");
+        }
+    }
+
+    @Test
+    void theNftablesCommandGetsEachNewBanOnceWithItsTimeout() throws Exception {
+        Path out = dir.resolve("nft");
+        BanExporter x = exporter("{nftables-command: [/bin/sh, -c, 'echo \"$0 $1\" >> " + out
+                + "', 'banned_${family}', '${element}']}");
+        engine.store().ban(key("192.0.2.7", KeyLevel.HOST), Duration.ofHours(1), "pregreet", "x");
+        engine.store().ban(key("2001:db8::1", KeyLevel.SUBNET), null, "pregreet", "x");
+        x.tick();
+        x.tick();
+        List<String> calls = Files.readAllLines(out);
+        assertEquals(List.of("banned_v4 192.0.2.7/32 timeout 3600s", "banned_v6 2001:db8:0:0:0:0:0:0/64",
+                "banned_v4 198.51.100.0/24"), calls.stream().sorted((a, b) -> Integer.compare(
+                        order(a), order(b))).toList());
+    }
+
+    private static int order(String call) {
+        return call.contains("192.0.2.7") ? 0 : call.contains("2001") ? 1 : 2;
+    }
+
+    @Test
+    void aFailingCommandIsLoggedAndCountedNotFatal() throws Exception {
+        Path map = dir.resolve("bans.cidr");
+        BanExporter x = exporter("{cidr-map: " + map + ", reload-command: [/bin/false], command-timeout: 1s}");
+        assertTrue(x.tick());
+        assertTrue(Files.exists(map));
+        assertEquals(1.0, engine.metrics().registry().get("postwarden.ban.exports").tag("target", "reload")
+                .tag("result", "error").counter().count());
+    }
+
+    @Test
+    void expandReplacesThePlaceholders() {
+        assertEquals(List.of("nft", "add", "element", "inet", "pw", "b_v6", "{ 2001:db8::/64 timeout 5s }"),
+                BanExporter.expand(List.of("nft", "add", "element", "inet", "pw", "b_${family}", "{ ${element} }"),
+                        "2001:db8::/64 timeout 5s", true));
+    }
+}
