@@ -3,6 +3,7 @@ package org.postwarden.dnsbl;
 import java.net.Inet4Address;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What every zone of one kind said about one target (a client address, a HELO name or a sender domain), and which
@@ -15,6 +16,11 @@ public final class DnsblAnswers {
     private final DnsblClient.Zone[] zones;
     private final DnsblResult[] results;
     private final long expiresAtNanos;
+    /** Every entry whose filter matches, with its explanation, built once (answers are cached and shared). */
+    private volatile HitSet all;
+
+    private record HitSet(List<Hit> hits, DnsblClient.Zone[] zones) {
+    }
 
     DnsblAnswers(ZoneKind kind, String target, DnsblClient.Zone[] zones, DnsblResult[] results, long expiresAtNanos) {
         this.kind = kind;
@@ -24,8 +30,12 @@ public final class DnsblAnswers {
         this.expiresAtNanos = expiresAtNanos;
     }
 
-    /** One entry that counts: its weight applies. */
-    public record Hit(DnsblZone zone, List<Inet4Address> codes) {
+    /**
+     * One entry that counts: its weight applies.
+     *
+     * @param detail e.g. {@code client 192.0.2.1 is listed in zen.spamhaus.org (127.0.0.4 matches 127.0.0.[2..9]): +6.0}
+     */
+    public record Hit(DnsblZone zone, List<Inet4Address> codes, String detail) {
         /** The matching codes as text, e.g. {@code 127.0.0.4,127.0.0.10}. */
         public String codesText() {
             return new DnsblResult.Listed(codes).codesText();
@@ -69,22 +79,60 @@ public final class DnsblAnswers {
         return expiresAtNanos;
     }
 
-    /** The configured entries whose filter matches a listing of a healthy zone, in configuration order. */
+    /**
+     * The configured entries whose filter matches a listing of a healthy zone, in configuration order. Cheap on the
+     * common path: the matching entries and their explanations are built once per answer set.
+     */
     public List<Hit> hits() {
-        List<Hit> out = null;
+        HitSet set = all;
+        if (set == null) {
+            set = build();
+            all = set;
+        }
+        List<Hit> hits = set.hits();
+        for (int i = 0; i < hits.size(); i++) {
+            if (set.zones()[i].failing()) {
+                List<Hit> healthy = new ArrayList<>(hits.size());
+                for (int j = 0; j < hits.size(); j++) {
+                    if (!set.zones()[j].failing()) {
+                        healthy.add(hits.get(j));
+                    }
+                }
+                return healthy;
+            }
+        }
+        return hits;
+    }
+
+    private HitSet build() {
+        List<Hit> hits = new ArrayList<>(2);
+        List<DnsblClient.Zone> of = new ArrayList<>(2);
         for (int i = 0; i < zones.length; i++) {
-            if (results[i] instanceof DnsblResult.Listed l && !zones[i].failing()) {
+            if (results[i] instanceof DnsblResult.Listed l) {
                 for (DnsblZone e : zones[i].entries) {
                     if (e.matches(l.codes())) {
-                        if (out == null) {
-                            out = new ArrayList<>(2);
-                        }
-                        out.add(new Hit(e, matching(e, l.codes())));
+                        List<Inet4Address> codes = matching(e, l.codes());
+                        String detail = what() + " is listed in " + e.domain() + " ("
+                                + new DnsblResult.Listed(codes).codesText()
+                                + (e.filter() == null ? "" : " matches " + e.filter()) + "): "
+                                + (e.weight() > 0 ? "+" : "") + String.format(Locale.ROOT, "%.1f", e.weight());
+                        hits.add(new Hit(e, codes, detail));
+                        of.add(zones[i]);
                     }
                 }
             }
         }
-        return out == null ? List.of() : out;
+        return hits.isEmpty() ? new HitSet(List.of(), new DnsblClient.Zone[0])
+                : new HitSet(List.copyOf(hits), of.toArray(DnsblClient.Zone[]::new));
+    }
+
+    /** The target as explanations name it: {@code client 192.0.2.1}, {@code HELO x.example}, ... */
+    public String what() {
+        return switch (kind) {
+            case CLIENT_IP -> "client " + target;
+            case RHSBL_HELO -> "HELO " + target;
+            case RHSBL_SENDER -> "sender domain " + target;
+        };
     }
 
     private static List<Inet4Address> matching(DnsblZone e, List<Inet4Address> codes) {

@@ -15,8 +15,8 @@ import java.util.concurrent.CompletionStage;
  * starts the lookups (cached, asynchronous, bounded by {@code dnsbl.timeout}); {@link #evaluate} weighs every
  * matching zone entry into this decision's score ({@link EvaluationContext#weigh}: not stored, see
  * {@link ScoreCheck}), naming the zone and the codes, and notes zones that gave no usable answer (they score
- * nothing). Runs on every request of a connection, so a listing weighs on each decision alike; the signal metric
- * counts it once per connection. Authenticated clients and {@code networks.trusted} are not looked up.
+ * nothing). Runs on every request of a connection, so a listing weighs on each decision alike, and the signal
+ * metric counts the decisions it weighed on. Authenticated clients and {@code networks.trusted} are not looked up.
  */
 public final class DnsblCheck implements Check {
     private final DnsblClient client;
@@ -55,34 +55,12 @@ public final class DnsblCheck implements Check {
         }
         for (DnsblAnswers.Hit h : a.hits()) {
             DnsblZone z = h.zone();
-            String detail = what(a) + " is listed in " + z.domain() + " (" + h.codesText()
-                    + (z.filter() == null ? "" : " matches " + z.filter()) + "): "
-                    + (z.weight() > 0 ? "+" : "") + ScoreCheck.fmt(z.weight());
-            ctx.weigh(z.allowlist() ? Signal.DNSWL : Signal.DNSBL, z.weight(),
-                    z.domain(), detail, firstInConnection(ctx, z));
+            ctx.weigh(z.allowlist() ? Signal.DNSWL : Signal.DNSBL, z.weight(), z.domain(), h.detail(),
+                    !ctx.repeat());
         }
         for (DnsblAnswers.Problem p : a.problems()) {
-            ctx.note("dnsbl-" + p.failure().reason().label(), what(a) + ": " + p.domain() + " scores nothing ("
+            ctx.note("dnsbl-" + p.failure().reason().label(), a.what() + ": " + p.domain() + " scores nothing ("
                     + p.failure().detail() + ")");
         }
-    }
-
-    private static String what(DnsblAnswers a) {
-        String target = LogSafe.escape(a.target(), 100);
-        return switch (a.kind()) {
-            case CLIENT_IP -> "client " + target;
-            case RHSBL_HELO -> "HELO " + target;
-            case RHSBL_SENDER -> "sender domain " + target;
-        };
-    }
-
-    /** Whether this listing is counted in the signal metric: once per connection (or message), not per request. */
-    private static boolean firstInConnection(EvaluationContext ctx, DnsblZone z) {
-        if (ctx.repeat()) {
-            return false;
-        }
-        MailEvent e = ctx.event();
-        String once = e.connectionId().isEmpty() ? EventRecorder.messageId(e) : e.connectionId();
-        return once.isEmpty() || ctx.store().marks().first("l|" + once + "|" + z.kind().label() + "|" + z.spec());
     }
 }

@@ -13,9 +13,20 @@ public final class CounterLayout {
     }
 
     private final List<Slot> slots;
+    private final int[][] byType;
 
     public CounterLayout(List<Slot> slots) {
         this.slots = List.copyOf(slots);
+        this.byType = new int[CounterType.values().length][];
+        for (CounterType t : CounterType.values()) {
+            List<Integer> idx = new ArrayList<>();
+            for (int i = 0; i < this.slots.size(); i++) {
+                if (this.slots.get(i).type() == t) {
+                    idx.add(i);
+                }
+            }
+            byType[t.ordinal()] = idx.stream().mapToInt(Integer::intValue).toArray();
+        }
     }
 
     public static CounterLayout empty() {
@@ -41,14 +52,19 @@ public final class CounterLayout {
         return -1;
     }
 
-    /** Slot indices for a type. */
+    /** Slot indices for a type (precomputed; callers must not modify the array). */
     public int[] indicesOf(CounterType type) {
-        List<Integer> idx = new ArrayList<>();
-        for (int i = 0; i < slots.size(); i++) {
-            if (slots.get(i).type() == type) {
-                idx.add(i);
-            }
-        }
-        return idx.stream().mapToInt(Integer::intValue).toArray();
+        return byType[type.ordinal()];
+    }
+
+    /** Layouts are equal when their slots are (so a reload that keeps the limits keeps the store). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CounterLayout other && slots.equals(other.slots);
+    }
+
+    @Override
+    public int hashCode() {
+        return slots.hashCode();
     }
 }

@@ -59,21 +59,25 @@ public final class ReputationStore {
         this.time = time;
         this.halfLifeMillis = settings.halfLife().toMillis();
         this.clients = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
                 .maximumSize(settings.maxClients())
                 .expireAfterAccess(settings.idleExpiry())
                 .ticker(time::nanos)
                 .build();
         this.users = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
                 .maximumSize(settings.maxUsers())
                 .expireAfterAccess(settings.idleExpiry())
                 .ticker(time::nanos)
                 .build();
         this.contents = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
                 .maximumSize(Math.max(1000, settings.maxUsers() * 4))
                 .expireAfterAccess(settings.idleExpiry())
                 .ticker(time::nanos)
                 .build();
         this.offenses = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
                 .maximumSize(Math.max(1000, settings.maxClients() / 10))
                 .expireAfterWrite(Duration.ofDays(90))
                 .ticker(time::nanos)

@@ -21,11 +21,13 @@ public final class SessionMarks {
 
     public SessionMarks(long maxEntries, Duration ttl, TimeSource time) {
         this.marks = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
                 .maximumSize(maxEntries)
                 .expireAfterWrite(ttl)
                 .ticker(time::nanos)
                 .build();
         this.tallies = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
                 .maximumSize(maxEntries)
                 .expireAfterWrite(ttl)
                 .ticker(time::nanos)

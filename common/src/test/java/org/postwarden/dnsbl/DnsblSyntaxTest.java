@@ -147,6 +147,21 @@ class DnsblSyntaxTest {
     }
 
     @Test
+    void eventKeysMatchOnAddressHeloAndSenderDomainIgnoringItsCaseAndLocalPart() {
+        java.net.InetAddress ip = Cidr.parseAddress("192.0.2.1");
+        EventKey k = new EventKey(ip, "mx.example.org", "alice@Sender.Example");
+        assertEquals(k, new EventKey(ip, "mx.example.org", "bob+x@sender.EXAMPLE"));
+        assertEquals(k.hashCode(), new EventKey(ip, "mx.example.org", "bob+x@sender.EXAMPLE").hashCode());
+        assertEquals("Sender.Example", k.senderDomain());
+        assertFalse(k.equals(new EventKey(ip, "mx2.example.org", "alice@sender.example")));
+        assertFalse(k.equals(new EventKey(Cidr.parseAddress("192.0.2.2"), "mx.example.org", "alice@sender.example")));
+        assertFalse(k.equals(new EventKey(ip, "mx.example.org", "alice@sender.example.net")));
+        assertFalse(k.equals(new EventKey(ip, "mx.example.org", null)));
+        assertEquals(new EventKey(null, null, null), new EventKey(null, null, null));
+        assertEquals("postmaster", new EventKey(ip, null, "postmaster").senderDomain(), "no @: the whole address");
+    }
+
+    @Test
     void codeFiltersCompareByValue() {
         assertEquals(CodeFilter.parse("127.0.0.[2..3]"), CodeFilter.parse("127.0.0.[2;3]"));
         assertFalse(CodeFilter.parse("127.0.0.2").equals(CodeFilter.parse("127.0.0.3")));

@@ -131,8 +131,8 @@ class DnsblCheckTest {
         ClientKey host = ClientKey.of(org.postwarden.model.Cidr.parseAddress("198.51.100.5"), KeyLevel.HOST, 48);
         assertEquals(0.0, e.store().score(host), "nothing stored");
         assertEquals(1, dns.queries("5.100.51.198.bl.test"), "asked once, then cached");
-        assertEquals(1.0, registry.get("postwarden.signals").tag("signal", "dnsbl").counter().count(),
-                "the signal is counted once per connection");
+        assertEquals(5.0, registry.get("postwarden.signals").tag("signal", "dnsbl").counter().count(),
+                "the signal counts the decisions it weighed on");
     }
 
     @Test
