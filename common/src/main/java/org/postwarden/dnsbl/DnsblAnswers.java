@@ -16,6 +16,8 @@ public final class DnsblAnswers {
     private final DnsblClient.Zone[] zones;
     private final DnsblResult[] results;
     private final long expiresAtNanos;
+    private final boolean anyListed;
+    private final boolean anyFailed;
     /** Every entry whose filter matches, with its explanation, built once (answers are cached and shared). */
     private volatile HitSet all;
 
@@ -28,6 +30,14 @@ public final class DnsblAnswers {
         this.zones = zones;
         this.results = results;
         this.expiresAtNanos = expiresAtNanos;
+        boolean listed = false;
+        boolean failed = false;
+        for (DnsblResult r : results) {
+            listed |= r instanceof DnsblResult.Listed;
+            failed |= r instanceof DnsblResult.Failed;
+        }
+        this.anyListed = listed;
+        this.anyFailed = failed;
     }
 
     /**
@@ -84,6 +94,9 @@ public final class DnsblAnswers {
      * common path: the matching entries and their explanations are built once per answer set.
      */
     public List<Hit> hits() {
+        if (!anyListed) {
+            return List.of();
+        }
         HitSet set = all;
         if (set == null) {
             set = build();
@@ -144,6 +157,9 @@ public final class DnsblAnswers {
 
     /** Zones without a usable answer: failed lookups, and listings from zones currently marked failing. */
     public List<Problem> problems() {
+        if (!anyFailed && !anyListed) {
+            return List.of();
+        }
         List<Problem> out = null;
         for (int i = 0; i < zones.length; i++) {
             DnsblResult.Failed f = null;

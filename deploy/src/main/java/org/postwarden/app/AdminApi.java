@@ -114,6 +114,10 @@ final class AdminApi implements HttpHandler {
             if (a.status() == 401) {
                 ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"postwarden\"");
             }
+            if (a.status() == 413) {
+                // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
+                ex.getResponseHeaders().set("Connection", "close");
+            }
             ex.sendResponseHeaders(a.status(), body.length);
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(body);
