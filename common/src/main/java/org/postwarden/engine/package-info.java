@@ -8,8 +8,11 @@
  * {@link org.postwarden.engine.BanCheck} then enforces at every stage.
  *
  * <p>Thread-safety: {@link org.postwarden.engine.DecisionEngine} is immutable and safe for concurrent use; it never
- * blocks (store operations are short, in-memory). Known limits: checks are synchronous; a check that needs I/O must
- * finish it before the synchronous phase (see {@code DecisionEngine#decide}). {@code SignalRecorder} keeps bounded,
+ * blocks (store operations are short, in-memory). A check that needs I/O starts it in {@code Check#prepare} (the
+ * DNSBL check's lookups); the evaluation runs when every prepared stage is done — at once, on the calling thread,
+ * when they already are (cached answers), else on the thread that completes the last one (never a Netty event
+ * loop for DNS). DNSBL/DNSWL weights count for the current decision only ({@code EvaluationContext#weigh}), never
+ * in the stored scores. {@code SignalRecorder} keeps bounded,
  * unpersisted state of its own (addresses per /24 and per user, private-range traffic shares) and serialises
  * ban issuing; its scanner lookups are asynchronous.
  */
