@@ -23,6 +23,7 @@ public final class EvaluationContext {
     private final ClientKey host;
     private final ClientKey subnet;
     private final ClientKey wide;
+    private final List<ClientKey> keys;
     private final List<Finding> findings = new ArrayList<>();
     private final Consumer<Signal> signalSink;
     private final java.util.Map<Check, Object> prepared = new java.util.IdentityHashMap<>();
@@ -43,10 +44,12 @@ public final class EvaluationContext {
             this.host = ClientKey.of(event.client(), KeyLevel.HOST, rules.widePrefix());
             this.subnet = ClientKey.of(event.client(), KeyLevel.SUBNET, rules.widePrefix());
             this.wide = host.v6() ? ClientKey.of(event.client(), KeyLevel.WIDE, rules.widePrefix()) : null;
+            this.keys = wide == null ? List.of(host, subnet) : List.of(host, subnet, wide);
         } else {
             this.host = null;
             this.subnet = null;
             this.wide = null;
+            this.keys = List.of();
         }
     }
 
@@ -114,15 +117,7 @@ public final class EvaluationContext {
 
     /** The client keys that exist for this event, narrowest first. */
     public List<ClientKey> keys() {
-        List<ClientKey> k = new ArrayList<>(3);
-        if (host != null) {
-            k.add(host);
-            k.add(subnet);
-            if (wide != null) {
-                k.add(wide);
-            }
-        }
-        return k;
+        return keys;
     }
 
     /** Adds a finding from the current check. */
