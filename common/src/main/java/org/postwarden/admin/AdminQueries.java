@@ -130,8 +130,14 @@ public final class AdminQueries {
         if (r.allowlistedUser(user)) {
             status.add("allowlist.sasl-users: exempt from outbound quotas");
         }
-        Optional<Suspensions.Suspension> s = suspensions.of(user);
-        s.ifPresent(x -> status.add("suspended since " + AdminViews.iso(x.sinceMillis()) + " (" + x.reason() + ")"));
+        Optional<Suspensions.Suspension> s = suspensions.of("user:" + user);
+        s.ifPresent(x -> status.add("suspended since " + AdminViews.iso(x.sinceMillis()) + " (" + x.reason() + "): "
+                + x.detail() + "; " + x.heldMessages() + " message(s) held"));
+        if (engine.outbound() != null) {
+            engine.outbound().explain("user:" + user).ifPresent(p -> p.forEach((dim, v) -> status.add(String.format(
+                    java.util.Locale.ROOT, "outbound %s: %.0f in the last hour, threshold %.0f, baseline %.1f per "
+                            + "active hour", dim, v[0], v[1], v[2]))));
+        }
         boolean known = store().knownUser(user);
         CounterLayout layout = r.userLayout();
         long[] counts = known ? store().userEstimates(user) : new long[layout.size()];

@@ -72,6 +72,7 @@ final class ConfigValidator {
             present("checks.score", k.score());
             present("checks.ban", k.ban());
             present("checks.dnsbl", k.dnsbl());
+            present("checks.outbound", k.outbound());
         }
         if (present("limits", c.limits())) {
             limits(c);
@@ -91,6 +92,9 @@ final class ConfigValidator {
         }
         if (present("bans", c.bans())) {
             bans(c);
+        }
+        if (present("outbound", c.outbound())) {
+            outbound(c.outbound());
         }
         if (present("helo", c.helo()) && present("helo.generic-patterns", c.helo().genericPatterns())) {
             List<String> p = c.helo().genericPatterns();
@@ -582,6 +586,151 @@ final class ConfigValidator {
                 fail("bans.export.nftables-command", x.nftablesCommand(), "an argument containing ${element} "
                         + "(the banned network and its timeout)");
             }
+        }
+    }
+
+    // ---- outbound guard ----------------------------------------------------------------------------------------
+
+    private void outbound(PostwardenConfig.Outbound o) {
+        if (present("outbound.action", o.action()) && !o.action().equals("hold") && !o.action().equals("defer")) {
+            fail("outbound.action", o.action(), "hold or defer");
+        }
+        if (present("outbound.allow-senders", o.allowSenders())) {
+            for (int i = 0; i < o.allowSenders().size(); i++) {
+                String a = o.allowSenders().get(i);
+                int at = a == null ? -1 : a.lastIndexOf('@');
+                if (a == null || at < 0 || at == a.length() - 1 || a.indexOf('@') != at || a.isBlank()
+                        || a.chars().anyMatch(ch -> ch <= ' ' || ch == '<' || ch == '>')) {
+                    fail("outbound.allow-senders[" + i + "]", a, "an envelope sender like list-bounces@lists."
+                            + "example.org, or a whole domain like @lists.example.org");
+                }
+            }
+        }
+        if (present("outbound.state-path", o.statePath()) && o.statePath().indexOf('\u0000') >= 0) {
+            fail("outbound.state-path", o.statePath(), "a file path, or \"\" to keep profiles in memory only");
+        }
+        rangeL("outbound.max-profiles", o.maxProfiles(), 100, 10_000_000);
+        if (present("outbound.profile-expiry", o.profileExpiry())) {
+            between("outbound.profile-expiry", o.profileExpiry(), Duration.ofDays(1), Duration.ofDays(3650));
+        }
+        range("outbound.known-recipients", o.knownRecipients(), 16, 4096);
+        if (present("outbound.baseline", o.baseline())) {
+            if (present("outbound.baseline.half-life", o.baseline().halfLife())) {
+                between("outbound.baseline.half-life", o.baseline().halfLife(), Duration.ofHours(1),
+                        Duration.ofDays(365));
+            }
+            double f = o.baseline().factor();
+            if (!(f >= 1.5 && f <= 1000)) {
+                fail("outbound.baseline.factor", f, "a number from 1.5 to 1000 (how many times its usual hourly "
+                        + "amount a sender may send)");
+            }
+        }
+        boolean dims = present("outbound.floors", o.floors()) & present("outbound.ceilings", o.ceilings());
+        if (dims) {
+            dimension("messages", o.floors().messages(), o.ceilings().messages());
+            dimension("recipients", o.floors().recipients(), o.ceilings().recipients());
+            dimension("domains", o.floors().domains(), o.ceilings().domains());
+            dimension("new-recipients", o.floors().newRecipients(), o.ceilings().newRecipients());
+        }
+        if (present("outbound.new-network", o.newNetwork())) {
+            double f = o.newNetwork().factor();
+            if (!(f > 0 && f <= 1)) {
+                fail("outbound.new-network.factor", f, "a number above 0 and at most 1 (1 = no change)");
+            }
+            if (present("outbound.new-network.window", o.newNetwork().window())) {
+                between("outbound.new-network.window", o.newNetwork().window(), Duration.ofMinutes(1),
+                        Duration.ofDays(30));
+            }
+        }
+        rangeL("outbound.identical-content-recipients", o.identicalContentRecipients(), 0, 1_000_000);
+        if (present("outbound.failures", o.failures())) {
+            double s = o.failures().maxShare();
+            if (!(s > 0 && s <= 1)) {
+                fail("outbound.failures.max-share", s, "a share above 0 and at most 1 (1 = off)");
+            }
+            rangeL("outbound.failures.min-deliveries", o.failures().minDeliveries(), 1, 1_000_000);
+        }
+        if (present("outbound.alerts", o.alerts())) {
+            alerts(o.alerts());
+        }
+        if (present("outbound.queue", o.queue())) {
+            queue(o.queue());
+        }
+    }
+
+    private void dimension(String name, long floor, long ceiling) {
+        rangeL("outbound.floors." + name, floor, 1, 10_000_000);
+        rangeL("outbound.ceilings." + name, ceiling, 1, 10_000_000);
+        if (ceiling < floor && floor >= 1) {
+            fail("outbound.ceilings." + name, ceiling, "at least outbound.floors." + name + " (" + floor + ")");
+        }
+    }
+
+    private void alerts(PostwardenConfig.Alerts a) {
+        if (present("outbound.alerts.webhook", a.webhook())) {
+            PostwardenConfig.Webhook w = a.webhook();
+            if (present("outbound.alerts.webhook.url", w.url()) && !w.url().isBlank()) {
+                try {
+                    java.net.URI u = new java.net.URI(w.url());
+                    if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                        throw new java.net.URISyntaxException(w.url(), "not an absolute http(s) URL");
+                    }
+                } catch (java.net.URISyntaxException e) {
+                    fail("outbound.alerts.webhook.url", w.url(), "an http:// or https:// URL, or \"\" for no "
+                            + "webhook (" + e.getReason() + ")");
+                }
+            }
+            if (present("outbound.alerts.webhook.timeout", w.timeout())) {
+                between("outbound.alerts.webhook.timeout", w.timeout(), Duration.ofMillis(100), Duration.ofMinutes(5));
+            }
+            range("outbound.alerts.webhook.attempts", w.attempts(), 1, 20);
+            if (present("outbound.alerts.webhook.retry-delay", w.retryDelay())) {
+                between("outbound.alerts.webhook.retry-delay", w.retryDelay(), Duration.ofMillis(1),
+                        Duration.ofHours(1));
+            }
+        }
+        if (present("outbound.alerts.mail", a.mail())) {
+            strings("outbound.alerts.mail.command", a.mail().command());
+            header("outbound.alerts.mail.to", a.mail().to());
+            header("outbound.alerts.mail.from", a.mail().from());
+        }
+    }
+
+    private void header(String path, String v) {
+        if (present(path, v) && (v.isBlank() || v.length() > 200 || v.chars().anyMatch(ch -> ch < ' '))) {
+            fail(path, v, "a mail address on one line (at most 200 characters)");
+        }
+    }
+
+    private void queue(PostwardenConfig.Queue q) {
+        if (present("outbound.queue.interval", q.interval())) {
+            between("outbound.queue.interval", q.interval(), Duration.ofSeconds(1), Duration.ofHours(1));
+        }
+        strings("outbound.queue.list-command", q.listCommand());
+        if (q.listCommand() != null && q.listCommand().isEmpty()) {
+            fail("outbound.queue.list-command", "[]", "a command (argv), e.g. [postqueue, -j]");
+        }
+        strings("outbound.queue.postsuper-command", q.postsuperCommand());
+        if (q.postsuperCommand() != null && q.postsuperCommand().isEmpty()) {
+            fail("outbound.queue.postsuper-command", "[]", "a command (argv), e.g. [postsuper]");
+        }
+        if (present("outbound.queue.command-timeout", q.commandTimeout())) {
+            between("outbound.queue.command-timeout", q.commandTimeout(), Duration.ofSeconds(1),
+                    Duration.ofMinutes(10));
+        }
+        range("outbound.queue.max-messages", q.maxMessages(), 100, 10_000_000);
+        rangeL("outbound.queue.alert-depth", q.alertDepth(), 0, 100_000_000);
+        if (present("outbound.queue.alert-oldest-age", q.alertOldestAge())) {
+            between("outbound.queue.alert-oldest-age", q.alertOldestAge(), Duration.ZERO, Duration.ofDays(365));
+        }
+        double s = q.alertSenderShare();
+        if (!(s >= 0 && s <= 1)) {
+            fail("outbound.queue.alert-sender-share", s, "a share from 0 (off) to 1");
+        }
+        rangeL("outbound.queue.alert-sender-min-messages", q.alertSenderMinMessages(), 1, 100_000_000);
+        nonNegative("outbound.queue.alert-growth-per-minute", q.alertGrowthPerMinute());
+        if (present("outbound.queue.alert-interval", q.alertInterval())) {
+            between("outbound.queue.alert-interval", q.alertInterval(), Duration.ofSeconds(1), Duration.ofDays(7));
         }
     }
 

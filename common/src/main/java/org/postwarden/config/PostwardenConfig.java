@@ -22,7 +22,8 @@ public record PostwardenConfig(
         Dnsbl dnsbl,
         Admin admin,
         Ingest ingest,
-        Bans bans) {
+        Bans bans,
+        Outbound outbound) {
 
     /** Policy-delegation listener. */
     public record Policy(boolean enabled, String listen, int maxLineLength, int maxAttributes, int maxRequestBytes,
@@ -69,7 +70,8 @@ public record PostwardenConfig(
     }
 
     /** Per-check switches. */
-    public record Checks(Toggle rateLimit, Toggle relay, Toggle helo, Toggle score, Toggle ban, Toggle dnsbl) {
+    public record Checks(Toggle rateLimit, Toggle relay, Toggle helo, Toggle score, Toggle ban, Toggle dnsbl,
+            Toggle outbound) {
     }
 
     /** Enable a check and optionally run it in dry-run. */
@@ -176,5 +178,54 @@ public record PostwardenConfig(
     /** Where bans go besides the store: a Postfix {@code cidr:} table and an optional nftables command. */
     public record BanExport(String cidrMap, String cidrResult, Duration minInterval, List<String> reloadCommand,
             Duration commandTimeout, List<String> nftablesCommand) {
+    }
+
+    /**
+     * The outbound guard: per-sender profiles (SASL users, and unauthenticated clients in {@code networks.trusted}
+     * per sender domain) with decaying baselines; an anomaly holds (or defers) the message and every further one of
+     * that sender until an admin releases it. {@code action} is {@code hold} or {@code defer}.
+     */
+    public record Outbound(boolean enabled, String action, List<String> allowSenders, boolean trustedNetworks,
+            String statePath, long maxProfiles, Duration profileExpiry, int knownRecipients, Baseline baseline,
+            Dimensions floors, Dimensions ceilings, NewNetwork newNetwork, long identicalContentRecipients,
+            Failures failures, Alerts alerts, Queue queue) {
+    }
+
+    /** Baselines: exponentially decaying averages of a sender's active hours. */
+    public record Baseline(Duration halfLife, double factor) {
+    }
+
+    /** Hourly amounts per dimension (floors and ceilings of the thresholds). */
+    public record Dimensions(long messages, long recipients, long domains, long newRecipients) {
+    }
+
+    /** A login from a network the sender never used lowers its thresholds by {@code factor} for {@code window}. */
+    public record NewNetwork(double factor, Duration window) {
+    }
+
+    /** Share of a sender's deliveries rejected or deferred downstream, from the delivery log lines. */
+    public record Failures(double maxShare, long minDeliveries) {
+    }
+
+    /** Where alerts go besides the log and the metric. */
+    public record Alerts(Webhook webhook, AlertMail mail) {
+    }
+
+    /** JSON POST of each alert; {@code url} "" = off. Retries double {@code retryDelay} after each failure. */
+    public record Webhook(String url, Duration timeout, int attempts, Duration retryDelay) {
+    }
+
+    /** A mail per alert, written to {@code command}'s standard input (e.g. sendmail -t -i); [] = off. */
+    public record AlertMail(List<String> command, String to, String from) {
+    }
+
+    /**
+     * The queue watcher ({@code watch}: poll {@code listCommand}, i.e. {@code postqueue -j}) and the commands that
+     * hold, release and delete queued messages ({@code postsuperCommand}, used by the admin actions too).
+     */
+    public record Queue(boolean watch, Duration interval, List<String> listCommand, List<String> postsuperCommand,
+            Duration commandTimeout, int maxMessages, long alertDepth, Duration alertOldestAge,
+            double alertSenderShare, long alertSenderMinMessages, double alertGrowthPerMinute,
+            Duration alertInterval, boolean holdSuspended) {
     }
 }

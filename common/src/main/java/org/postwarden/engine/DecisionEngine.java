@@ -3,6 +3,7 @@ package org.postwarden.engine;
 import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
+import org.postwarden.outbound.OutboundGuard;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.verdict.Action;
 import org.postwarden.verdict.Decision;
@@ -18,7 +19,7 @@ import java.util.concurrent.CompletionStage;
 /**
  * Turns events into decisions. Order: explicit trust ({@code allowlist.trust-ok} ⇒ OK), exemptions (allowlist and
  * own addresses ⇒ DUNNO, nothing counted), counting, then the checks in order ban, concurrency, rate-limit, relay,
- * helo, content, dnsbl, score (score last, so it sees the signals of this very event). The most severe proposed outcome wins; outcomes proposed
+ * helo, content, outbound, dnsbl, score (score last, so it sees the signals of this very event). The most severe proposed outcome wins; outcomes proposed
  * only by dry-run checks become {@code WARN would <action>: <text>}.
  */
 public final class DecisionEngine {
@@ -30,6 +31,7 @@ public final class DecisionEngine {
     private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
     private final DnsblClient dnsbl;
     private final RecentDecisions recent;
+    private final OutboundGuard outbound;
 
     public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics) {
         this(rules, store, metrics, (DnsblClient) null);
@@ -41,7 +43,7 @@ public final class DecisionEngine {
      */
     public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, DnsblClient dnsbl) {
         this(rules, store, metrics, withDnsbl(dnsbl, List.of(new BanCheck(), new ConcurrencyCheck(), new RateLimitCheck(),
-                new RelayCheck(), new HeloCheck(), new ContentCheck(), new ScoreCheck())), dnsbl);
+                new RelayCheck(), new HeloCheck(), new ContentCheck(), new OutboundCheck(), new ScoreCheck())), dnsbl);
     }
 
     public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks) {
@@ -50,17 +52,18 @@ public final class DecisionEngine {
 
     private DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks,
             DnsblClient dnsbl) {
-        this(rules, store, metrics, checks, dnsbl, null);
+        this(rules, store, metrics, checks, dnsbl, null, null);
     }
 
     private DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks,
-            DnsblClient dnsbl, RecentDecisions recent) {
+            DnsblClient dnsbl, RecentDecisions recent, OutboundGuard outbound) {
         this.rules = rules;
         this.store = store;
         this.metrics = metrics;
         this.checks = List.copyOf(checks);
         this.dnsbl = dnsbl;
         this.recent = recent;
+        this.outbound = outbound;
     }
 
     /**
@@ -68,7 +71,20 @@ public final class DecisionEngine {
      * the daemon hands the same ring to every engine a reload creates, so the history survives reloads.
      */
     public DecisionEngine withRecent(RecentDecisions ring) {
-        return new DecisionEngine(rules, store, metrics, checks, dnsbl, ring);
+        return new DecisionEngine(rules, store, metrics, checks, dnsbl, ring, outbound);
+    }
+
+    /**
+     * This engine with the outbound guard {@code guard} (the daemon hands the same guard to every engine a reload
+     * creates: profiles and suspensions outlive reloads).
+     */
+    public DecisionEngine withOutbound(OutboundGuard guard) {
+        return new DecisionEngine(rules, store, metrics, checks, dnsbl, recent, guard);
+    }
+
+    /** The outbound guard, or null when this engine has none. */
+    public OutboundGuard outbound() {
+        return outbound;
     }
 
     /** The ring of recent decisions this engine feeds, or null. */
@@ -88,6 +104,11 @@ public final class DecisionEngine {
         }
         out.add(score, new DnsblCheck(dnsbl));
         return out;
+    }
+
+    /** Where delivery results from the mail log go (the outbound guard's downstream-failure share). */
+    public org.postwarden.outbound.DeliveryOutcomes deliveryOutcomes() {
+        return outbound == null ? org.postwarden.outbound.DeliveryOutcomes.NONE : outbound;
     }
 
     /** The DNSBL client the DNSBL check uses, or null when DNSBL scoring is off. */
@@ -205,6 +226,7 @@ public final class DecisionEngine {
 
     private Decision evaluate(MailEvent event, List<Check> prepared, List<CompletableFuture<?>> values) {
         EvaluationContext ctx = new EvaluationContext(event, rules, store, metrics::signal);
+        ctx.outbound(outbound);
         if (prepared != null) {
             for (int i = 0; i < prepared.size(); i++) {
                 ctx.prepared(prepared.get(i), values.get(i).join());

@@ -34,6 +34,8 @@ public final class EvaluationContext {
     private List<String> decisionSources;
     private boolean repeat;
     private boolean recipientsCountedAtEnd;
+    private boolean newMessage;
+    private org.postwarden.outbound.OutboundGuard outbound;
 
     EvaluationContext(MailEvent event, Rules rules, ReputationStore store, Consumer<Signal> signalSink) {
         this.event = event;
@@ -60,6 +62,29 @@ public final class EvaluationContext {
     /** True when this END-OF-MESSAGE event counted the message's recipients (no RCPT of it was reported). */
     public boolean recipientsCountedAtEnd() {
         return recipientsCountedAtEnd;
+    }
+
+    void newMessage(boolean value) {
+        this.newMessage = value;
+    }
+
+    /** True when this DATA or END-OF-MESSAGE event is the first report of its message (it was counted). */
+    public boolean newMessage() {
+        return newMessage;
+    }
+
+    void outbound(org.postwarden.outbound.OutboundGuard guard) {
+        this.outbound = guard;
+    }
+
+    /** The outbound guard of the engine, or null when it has none. */
+    public org.postwarden.outbound.OutboundGuard outbound() {
+        return outbound;
+    }
+
+    /** True when the check being evaluated runs in dry-run (globally or by its own switch). */
+    public boolean dryRun() {
+        return dryRun;
     }
 
     void repeat(boolean value) {

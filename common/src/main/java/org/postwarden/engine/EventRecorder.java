@@ -66,6 +66,7 @@ final class EventRecorder {
             }
             case DATA, END_OF_MESSAGE -> {
                 if (firstFor(marks, "m|", e)) {
+                    ctx.newMessage(true);
                     countClient(ctx, CounterType.MESSAGES, 1);
                     countUser(ctx, CounterType.MESSAGES, 1);
                 }

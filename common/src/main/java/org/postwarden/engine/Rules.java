@@ -224,6 +224,7 @@ public final class Rules {
             case "score" -> k.score();
             case "ban" -> k.ban();
             case "dnsbl" -> k.dnsbl();
+            case "outbound" -> k.outbound();
             default -> new PostwardenConfig.Toggle(true, config.dryRun());
         };
     }

@@ -8,6 +8,11 @@ import org.postwarden.engine.RecentDecisions;
 import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
+import org.postwarden.outbound.OutboundGuard;
+import org.postwarden.outbound.OutboundSnapshot;
+import org.postwarden.outbound.alert.Alerter;
+import org.postwarden.outbound.queue.QueueCommands;
+import org.postwarden.outbound.queue.QueueWatcher;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.reputation.SnapshotFile;
 import org.postwarden.reputation.StoreSnapshot;
@@ -41,13 +46,20 @@ public final class Daemon implements AutoCloseable {
     private final Optional<SnapshotFile> snapshots;
     private final List<Listener> listeners = new ArrayList<>();
     private final ScheduledExecutorService background;
+    private final Outbound outbound;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean ready;
     private volatile boolean closed;
 
-    private Daemon(DaemonContext context, Optional<SnapshotFile> snapshots) {
+    /** The outbound guard and what serves it: alerts, queue commands and watcher, state file, their threads. */
+    private record Outbound(OutboundGuard guard, Optional<OutboundSnapshot> state, Alerter alerter,
+            QueueWatcher watcher, ScheduledExecutorService executor) {
+    }
+
+    private Daemon(DaemonContext context, Optional<SnapshotFile> snapshots, Outbound outbound) {
         this.context = context;
         this.snapshots = snapshots;
+        this.outbound = outbound;
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "postwarden-background");
             t.setDaemon(true);
@@ -71,11 +83,13 @@ public final class Daemon implements AutoCloseable {
         Optional<SnapshotFile> snapshots = path.isBlank() ? Optional.empty() : Optional.of(new SnapshotFile(Path.of(path)));
         snapshots.flatMap(s -> s.load(store)).ifPresent(c -> LOG.info(
                 "restored state: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans()));
+        Outbound outbound = startOutbound(rules, time, metrics);
         DecisionEngine engine = new DecisionEngine(rules, store, metrics, startDnsbl(rules, null, metrics, time))
-                .withRecent(new RecentDecisions(RecentDecisions.DEFAULT_CAPACITY));
+                .withRecent(new RecentDecisions(RecentDecisions.DEFAULT_CAPACITY)).withOutbound(outbound.guard());
         DaemonContext ctx = new DaemonContext(engine, metrics, time);
-        Daemon d = new Daemon(ctx, snapshots);
+        Daemon d = new Daemon(ctx, snapshots, outbound);
         d.registerGauges();
+        outbound.guard().onChange(() -> d.background.execute(d::saveOutbound));
         try {
             for (ListenerFactory f : factories) {
                 Optional<Listener> l = f.create(ctx);
@@ -89,12 +103,63 @@ public final class Daemon implements AutoCloseable {
             d.close();
             throw e;
         }
+        outbound.watcher().start(outbound.executor());
         long every = config.store().snapshot().interval().toMillis();
         d.background.scheduleWithFixedDelay(d::periodic, every, every, TimeUnit.MILLISECONDS);
         d.ready = true;
         ctx.ready(true);
         LOG.info("postwarden started{}", config.dryRun() ? " in global DRY-RUN mode (nothing is enforced)" : "");
         return d;
+    }
+
+    /**
+     * The outbound guard with its state restored, the alerter, and the queue commands and watcher (started later,
+     * once the listeners are up). Alerts and queue polls share two threads of their own, never an event loop.
+     */
+    private static Outbound startOutbound(Rules rules, TimeSource time, PostwardenMetrics metrics) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "postwarden-outbound-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        java.util.concurrent.atomic.AtomicReference<OutboundGuard> ref = new java.util.concurrent.atomic.AtomicReference<>();
+        Alerter alerter = new Alerter(() -> ref.get().currentRules().config().outbound().alerts(), metrics, executor);
+        QueueCommands commands = new QueueCommands(() -> ref.get().currentRules().config().outbound().queue());
+        OutboundGuard guard = new OutboundGuard(rules, time, metrics, alerter, commands);
+        ref.set(guard);
+        QueueWatcher watcher = new QueueWatcher(commands, () -> guard.currentRules().config().outbound().queue(),
+                time, metrics, alerter, guard);
+        String path = rules.config().outbound().statePath();
+        Optional<OutboundSnapshot> state = path.isBlank() ? Optional.empty()
+                : Optional.of(new OutboundSnapshot(Path.of(path)));
+        state.flatMap(s -> s.load(guard)).ifPresent(c -> LOG.info(
+                "restored outbound state: {} sender profiles, {} suspensions", c.profiles(), c.suspensions()));
+        for (org.postwarden.admin.Suspensions.Suspension s : guard.list()) {
+            LOG.warn("outbound mail of {} is still suspended (since {}, {}); release it with: postwarden ctl release {}",
+                    s.subject(), java.time.Instant.ofEpochMilli(s.sinceMillis()), s.reason(), s.subject());
+        }
+        return new Outbound(guard, state, alerter, watcher, executor);
+    }
+
+    /** Writes the outbound state now (no-op when it is not persisted). Never on an event loop. */
+    private void saveOutbound() {
+        if (outbound.state().isEmpty()) {
+            return;
+        }
+        try {
+            OutboundSnapshot.Counts c = outbound.state().get().save(outbound.guard());
+            context.metrics().snapshot("ok");
+            LOG.debug("outbound state written: {} profiles, {} suspensions", c.profiles(), c.suspensions());
+        } catch (IOException | RuntimeException e) {
+            context.metrics().snapshot("error");
+            LOG.error("cannot write outbound state {}: {}", outbound.state().get().path(), e.toString());
+        }
+    }
+
+    /** The outbound guard (suspensions for the admin API). */
+    public OutboundGuard outbound() {
+        return outbound.guard();
     }
 
     private void registerGauges() {
@@ -110,6 +175,7 @@ public final class Daemon implements AutoCloseable {
         try {
             context.engine().store().cleanUp();
             snapshot();
+            saveOutbound();
         } catch (RuntimeException e) {
             LOG.error("periodic maintenance failed", e);
         }
@@ -165,7 +231,9 @@ public final class Daemon implements AutoCloseable {
             store = new ReputationStore(rules.storeSettings(), context.time());
         }
         DnsblClient dnsbl = startDnsbl(rules, current.dnsbl(), context.metrics(), context.time());
-        context.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl).withRecent(current.recent()));
+        outbound.guard().rules(rules);
+        context.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl).withRecent(current.recent())
+                .withOutbound(outbound.guard()));
         if (migrate) {
             // New events already count in the new store; wait (bounded) for decisions still running on the old
             // engine, then add the old store's state to the new one, so nothing counted before or during the
@@ -218,10 +286,13 @@ public final class Daemon implements AutoCloseable {
             }
         }
         background.shutdownNow();
+        outbound.executor().shutdownNow();
+        outbound.alerter().close();
         if (context.engine().dnsbl() != null) {
             context.engine().dnsbl().close();
         }
         snapshot();
+        saveOutbound();
         LOG.info("postwarden stopped");
         stopped.countDown();
     }

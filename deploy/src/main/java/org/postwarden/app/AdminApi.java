@@ -48,7 +48,10 @@ import java.util.TreeMap;
  * <li>{@code GET /admin/explain?ip=A} or {@code ?user=U} — see {@link AdminQueries};</li>
  * <li>{@code GET /admin/bans}; {@code POST /admin/bans} with {@code {"cidr":…,"duration":"1d"|"permanent",
  * "reason":…}}; {@code DELETE /admin/bans?cidr=…};</li>
- * <li>{@code POST /admin/release?user=U} — lifts an outbound suspension;</li>
+ * <li>{@code GET /admin/suspensions} — senders the outbound guard suspended, with why and what was held;</li>
+ * <li>{@code POST /admin/release?subject=S} (or {@code ?user=U}) — lifts an outbound suspension and releases the
+ * sender's held messages ({@code postsuper -H});</li>
+ * <li>{@code POST /admin/purge?subject=S} — deletes a suspended sender's held messages ({@code postsuper -d});</li>
  * <li>{@code POST /admin/reload} — reloads the configuration ({@link ReloadCoordinator});</li>
  * <li>{@code GET /admin/report?top=N} — top offenders, live.</li>
  * </ul>
@@ -94,7 +97,7 @@ final class AdminApi implements HttpHandler {
         String path = ex.getRequestURI().getPath();
         String name = path.startsWith("/admin/") ? path.substring("/admin/".length()) : "";
         String endpoint = switch (name) {
-            case "status", "explain", "bans", "reload", "release", "report" -> "admin/" + name;
+            case "status", "explain", "bans", "reload", "release", "purge", "suspensions", "report" -> "admin/" + name;
             default -> "admin/other";
         };
         Answer a;
@@ -162,9 +165,18 @@ final class AdminApi implements HttpHandler {
                 case "DELETE" -> removeBan(required(q, "cidr"));
                 default -> throw notAllowed("GET, POST, DELETE");
             };
+            case "suspensions" -> {
+                only(method, "GET");
+                yield new Answer(200, Map.of("suspensions", suspensions().list(),
+                        "action", context.config().outbound().action()));
+            }
             case "release" -> {
                 only(method, "POST");
-                yield release(required(q, "user"));
+                yield release(q.containsKey("subject") ? required(q, "subject") : required(q, "user"));
+            }
+            case "purge" -> {
+                only(method, "POST");
+                yield purge(required(q, "subject"));
             }
             case "reload" -> {
                 only(method, "POST");
@@ -177,10 +189,10 @@ final class AdminApi implements HttpHandler {
             case "report" -> {
                 only(method, "GET");
                 int top = intParam(q, "top", 10, 1, MAX_TOP);
-                yield new Answer(200, new AdminQueries(context.engine(), suspensions).report(top));
+                yield new Answer(200, new AdminQueries(context.engine(), suspensions()).report(top));
             }
             default -> throw new Refusal(404, "no such admin endpoint: /admin/" + name
-                    + " (status, explain, bans, release, reload, report)");
+                    + " (status, explain, bans, suspensions, release, purge, reload, report)");
         };
     }
 
@@ -235,7 +247,7 @@ final class AdminApi implements HttpHandler {
     }
 
     private Answer explain(Map<String, String> q) throws Refusal {
-        AdminQueries queries = new AdminQueries(context.engine(), suspensions);
+        AdminQueries queries = new AdminQueries(context.engine(), suspensions());
         if (q.containsKey("ip") == q.containsKey("user")) {
             throw new Refusal(400, "explain needs exactly one of ?ip=ADDRESS or ?user=SASL_USERNAME");
         }
@@ -316,13 +328,36 @@ final class AdminApi implements HttpHandler {
         return new Answer(200, Map.of("removed", key.cidr()));
     }
 
-    private Answer release(String user) throws Refusal {
-        Optional<Suspensions.Suspension> s = suspensions.release(user);
-        if (s.isEmpty()) {
-            throw new Refusal(404, "no suspension for user " + clean(user));
+    /** The outbound guard's suspensions, or the injected ones (tests, no guard). */
+    private Suspensions suspensions() {
+        return context.engine().outbound() != null ? context.engine().outbound() : suspensions;
+    }
+
+    private Answer release(String name) throws Refusal {
+        String subject = Suspensions.subject(name);
+        Optional<Suspensions.Outcome> o = suspensions().release(subject);
+        if (o.isEmpty()) {
+            throw new Refusal(404, "no suspension for " + clean(subject));
         }
-        LOG.info("admin: released user {}", clean(user));
-        return new Answer(200, Map.of("released", s.get()));
+        return new Answer(200, outcome("released", o.get()));
+    }
+
+    private Answer purge(String name) throws Refusal {
+        String subject = Suspensions.subject(name);
+        Optional<Suspensions.Outcome> o = suspensions().purge(subject);
+        if (o.isEmpty()) {
+            throw new Refusal(404, "no suspension for " + clean(subject) + " (only a suspended sender's held "
+                    + "messages can be purged)");
+        }
+        return new Answer(200, outcome("purged", o.get()));
+    }
+
+    private static Map<String, Object> outcome(String verb, Suspensions.Outcome o) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put(verb, o.suspension());
+        out.put("messages", o.messages());
+        out.put("error", o.error());
+        return out;
     }
 
     /** Writes a snapshot so that an admin's ban change survives a crash (no-op without persistence). */

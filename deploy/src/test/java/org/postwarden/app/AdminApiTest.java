@@ -48,6 +48,7 @@ class AdminApiTest {
     static final String BASE = """
             http: {listen: 127.0.0.1:0}
             store: {snapshot: {path: ""}}
+            outbound: {state-path: ""}
             networks: {local-domains: [example.test]}
             allowlist: {clients: [198.51.100.0/24]}
             limits:
@@ -321,8 +322,14 @@ class AdminApiTest {
         start("");
         HttpResponse<String> r = call("POST", "/admin/release?user=alice%40example.test", token(), null);
         assertEquals(404, r.statusCode());
-        assertTrue(r.body().contains("no suspension for user alice@example.test"), r.body());
+        assertTrue(r.body().contains("no suspension for user:alice@example.test"), r.body());
         assertEquals(405, call("GET", "/admin/release?user=alice", token(), null).statusCode());
+        HttpResponse<String> purge = call("POST", "/admin/purge?subject=192.0.2.9", token(), null);
+        assertEquals(404, purge.statusCode());
+        assertTrue(purge.body().contains("no suspension for client:192.0.2.9"), purge.body());
+        HttpResponse<String> list = call("GET", "/admin/suspensions", token(), null);
+        assertEquals(200, list.statusCode());
+        assertTrue(list.body().contains("\"suspensions\" : [ ]"), list.body());
     }
 
     @Test
@@ -388,7 +395,10 @@ class AdminApiTest {
         assertTrue(bad.err().contains("expected an IPv4 /32 or /24"), bad.err());
         Run release = ctlHere("release", "bob");
         assertEquals(REFUSED, release.exit());
-        assertTrue(release.err().contains("no suspension for user bob"), release.err());
+        assertTrue(release.err().contains("no suspension for user:bob"), release.err());
+        Run suspended = ctlHere("suspended");
+        assertEquals(0, suspended.exit(), suspended.err());
+        assertTrue(suspended.out().contains("no sender is suspended"), suspended.out());
 
         Files.writeString(config, "scoring: {half-life: soon}\n");
         Run reload = ctlHere("reload");

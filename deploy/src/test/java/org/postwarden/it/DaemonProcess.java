@@ -40,7 +40,11 @@ public final class DaemonProcess implements AutoCloseable {
      * (which must not repeat the {@code policy}, {@code http} or {@code store} sections), and starts the daemon.
      */
     public static DaemonProcess start(Path dir, String extraYaml) throws IOException, InterruptedException {
-        int policy = freePort();
+        return start(dir, extraYaml, freePort());
+    }
+
+    /** Like {@link #start(Path, String)}, with the policy listener on {@code policy} (chosen before Postfix starts). */
+    public static DaemonProcess start(Path dir, String extraYaml, int policy) throws IOException, InterruptedException {
         int http = freePort();
         Files.createDirectories(dir);
         Path cfg = dir.resolve("postwarden.yaml");

@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Log ingestion metrics: {@code postwarden_log_lines_total{source,result}} (source: file, docker, syslog-udp,
- * syslog-tcp; result: event, ignored, too-long, malformed, stale) and {@code postwarden_log_events_total{category}}.
+ * syslog-tcp; result: event, ignored, too-long, malformed, stale) and {@code postwarden_log_events_total{category}}
+ * (a {@link LogCategory} label, {@code delivery} included).
  * Labels are bounded (never an address, user or path). Thread-safe.
  */
 public final class IngestMetrics {

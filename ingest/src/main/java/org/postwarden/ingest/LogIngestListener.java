@@ -23,8 +23,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Log ingestion inside the daemon: followed files and Docker logs (on one thread of their own, polled every
  * {@code ingest.poll-interval}), the syslog receiver (Netty), all feeding one {@link IngestPipeline} and one
- * {@link SignalRecorder} on the shared store. Sources and the scanner resolver are fixed at start; weights,
- * thresholds and lists follow reloads (they are read from the current engine for every line).
+ * {@link SignalRecorder} on the shared store; delivery results go to the current engine's
+ * {@code deliveryOutcomes()}. Sources and the scanner resolver are fixed at start; weights, thresholds, lists and
+ * the delivery sink follow reloads (they are read from the current engine for every line).
  */
 public final class LogIngestListener implements Listener {
     private static final Logger LOG = LoggerFactory.getLogger(LogIngestListener.class);
@@ -64,8 +65,8 @@ public final class LogIngestListener implements Listener {
                     name -> context.engine().rules().bans().scannerSuffix(name), context.time());
         }
         SignalRecorder recorder = new SignalRecorder(context::engine, context.time(), scanners, BanListener.NONE);
-        IngestPipeline pipeline = new IngestPipeline(recorder, context.time(), config.maxLineAge(),
-                config.maxLineLength(), metrics);
+        IngestPipeline pipeline = new IngestPipeline(recorder, () -> context.engine().deliveryOutcomes(),
+                context.time(), config.maxLineAge(), config.maxLineLength(), metrics);
         offsets = config.statePath().isBlank() ? Offsets.none() : Offsets.load(Path.of(config.statePath()));
         config.files().forEach(f -> followers.add(new FileFollower(Path.of(f), false, config.maxLineLength(),
                 pipeline.sink("file"), offsets)));

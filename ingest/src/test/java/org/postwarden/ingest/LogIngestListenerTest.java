@@ -50,6 +50,7 @@ class LogIngestListenerTest {
                 milter: {enabled: false}
                 http: {enabled: false}
                 store: {snapshot: {path: ""}}
+                outbound: {state-path: ""}
                 ingest: {files: [%1$s/mail.log], poll-interval: 20ms, state-path: %1$s/offsets, max-line-age: 0s}
                 scoring: {weights: {pregreet: 10.0}}
                 bans:
@@ -85,6 +86,7 @@ class LogIngestListenerTest {
                 milter: {enabled: false}
                 http: {enabled: false}
                 store: {snapshot: {path: ""}}
+                outbound: {state-path: ""}
                 """);
         try (Daemon d = Daemon.start(c, TimeSource.SYSTEM, new PostwardenMetrics(new SimpleMeterRegistry()),
                 List.of(new LogIngestListenerFactory(), new BanExportListener.Factory()))) {

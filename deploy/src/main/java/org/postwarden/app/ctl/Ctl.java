@@ -27,8 +27,8 @@ import java.util.concurrent.Callable;
 @Command(name = "ctl", mixinStandardHelpOptions = true,
         description = {"Control a running daemon through its admin API (loopback HTTP, bearer token).",
             "Exit status: 0 done, 1 refused or failed, 2 usage, 3 daemon unreachable or token unreadable."},
-        subcommands = {Ctl.Status.class, Ctl.Explain.class, Ctl.Bans.class, Ctl.Release.class, Ctl.Reload.class,
-            Ctl.Report.class})
+        subcommands = {Ctl.Status.class, Ctl.Explain.class, Ctl.Bans.class, Ctl.Suspended.class, Ctl.Release.class,
+            Ctl.Purge.class, Ctl.Reload.class, Ctl.Report.class})
 public final class Ctl implements Runnable {
     static final int REFUSED = 1;
     static final int UNREACHABLE = 3;
@@ -256,18 +256,49 @@ public final class Ctl implements Runnable {
         }
     }
 
-    @Command(name = "release", description = "Release a SASL user suspended by the outbound guard.")
+    @Command(name = "suspended", description = "List the senders the outbound guard suspended: since when, why, "
+            + "how many messages were held.")
+    static final class Suspended implements Callable<Integer> {
+        @ParentCommand
+        Ctl ctl;
+
+        @Override
+        public Integer call() {
+            return ctl.call("GET", "suspensions", Map.of(), null, (j, h) -> h.suspensions(j));
+        }
+    }
+
+    @Command(name = "release", description = {"Lift the outbound suspension of a sender and release its held "
+            + "messages from the hold queue (postsuper -H).",
+        "SENDER: a SASL user name, a client address (trusted network), or user:NAME / client:ADDRESS."})
     static final class Release implements Callable<Integer> {
         @ParentCommand
         Ctl ctl;
 
-        @Parameters(paramLabel = "USER")
-        String user;
+        @Parameters(paramLabel = "SENDER")
+        String subject;
 
         @Override
         public Integer call() {
-            return ctl.call("POST", "release", Map.of("user", user), null,
-                    (j, h) -> h.line("released " + user));
+            return ctl.call("POST", "release", Map.of("subject", subject), null,
+                    (j, h) -> h.queueAction("released", "released from the hold queue", j));
+        }
+    }
+
+    @Command(name = "purge", description = {"Delete the held messages of a suspended sender (postsuper -d); the "
+            + "suspension stays until released.",
+        "SENDER: a SASL user name, a client address (trusted network), or user:NAME / client:ADDRESS."})
+    static final class Purge implements Callable<Integer> {
+        @ParentCommand
+        Ctl ctl;
+
+        @Parameters(paramLabel = "SENDER")
+        String subject;
+
+        @Override
+        public Integer call() {
+            return ctl.call("POST", "purge", Map.of("subject", subject), null,
+                    (j, h) -> h.queueAction("purged", "deleted from the hold queue", j));
         }
     }
 

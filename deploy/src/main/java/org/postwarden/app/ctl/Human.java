@@ -243,6 +243,44 @@ final class Human {
         }
     }
 
+    void suspensions(JsonNode j) {
+        JsonNode list = j.path("suspensions");
+        if (list.isEmpty()) {
+            line("no sender is suspended");
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (JsonNode s : list) {
+            rows.add(List.of(text(s, "subject"), age(Math.max(0, (now - s.path("sinceMillis").asLong()) / 1000)),
+                    text(s, "reason"), text(s, "heldMessages"), String.join(",", strings(s.path("senders")))));
+        }
+        table(List.of("SENDER", "SINCE", "REASON", "HELD", "ENVELOPE SENDERS"), rows);
+        for (JsonNode s : list) {
+            line(text(s, "subject") + ": " + text(s, "detail"));
+        }
+        line("messages are " + ("defer".equals(text(j, "action")) ? "deferred" : "held")
+                + " until released: postwarden ctl release SENDER (or purge SENDER to delete the held ones)");
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : array) {
+            out.add(n.asText());
+        }
+        return out;
+    }
+
+    void queueAction(String key, String what, JsonNode j) {
+        JsonNode s = j.path(key);
+        line(key + " " + text(s, "subject") + " (suspended for " + text(s, "reason") + ", " + text(s, "heldMessages")
+                + " message(s) held): " + text(j, "messages") + " message(s) " + what);
+        String error = text(j, "error");
+        if (!error.isEmpty() && !"-".equals(error)) {
+            line("warning: the queue command failed, check the hold queue by hand (postqueue -j): " + error);
+        }
+    }
+
     void reload(JsonNode j) {
         if (j.path("ok").asBoolean()) {
             line("configuration reloaded from " + text(j, "source"));

@@ -20,7 +20,10 @@ public enum LogCategory {
     /** HELO rejected by smtpd (and, in a replay report, bad HELO names in other rejects). */
     HELO,
     /** A connection (traffic only; feeds the private-range majority guard). */
-    CONNECT;
+    CONNECT,
+    /** A delivery result (smtp, lmtp, local, virtual, pipe, error, discard: status=sent|deferred|bounced); not a
+     *  score signal: feeds the outbound guard's downstream-failure share. */
+    DELIVERY;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -2,6 +2,7 @@ package org.postwarden.ingest.parse;
 
 import org.postwarden.engine.LogSignal;
 import org.postwarden.model.Signal;
+import org.postwarden.outbound.DeliveryOutcomes;
 
 import java.net.InetAddress;
 
@@ -18,10 +19,21 @@ import java.net.InetAddress;
  * @param count      how many (login attempts, DNSBL rank); 1 for most lines
  * @param detail     short description for logs and ban details
  * @param helo       HELO name from a reject line, or ""
- * @param recipient  recipient from a reject line, or ""
+ * @param recipient  recipient from a reject or delivery line, or ""
+ * @param delivery   for a {@link LogCategory#DELIVERY} line: its queue id and result, else null
  */
 public record LogEvent(long timeMillis, LogCategory category, String kind, Signal signal, InetAddress client,
-        String user, int count, String detail, String helo, String recipient) {
+        String user, int count, String detail, String helo, String recipient, Delivery delivery) {
+
+    /** The result of one delivery attempt: queue id (letters and digits only) and status. */
+    public record Delivery(String queueId, DeliveryOutcomes.Status status) {
+    }
+
+    /** An event that is not a delivery result. */
+    public LogEvent(long timeMillis, LogCategory category, String kind, Signal signal, InetAddress client,
+            String user, int count, String detail, String helo, String recipient) {
+        this(timeMillis, category, kind, signal, client, user, count, detail, helo, recipient, null);
+    }
 
     public LogEvent {
         user = user == null ? "" : user;
@@ -32,7 +44,8 @@ public record LogEvent(long timeMillis, LogCategory category, String kind, Signa
 
     /** This event with its time stamp. */
     public LogEvent at(long millis) {
-        return new LogEvent(millis, category, kind, signal, client, user, count, detail, helo, recipient);
+        return new LogEvent(millis, category, kind, signal, client, user, count, detail, helo, recipient,
+                delivery);
     }
 
     /** What the engine gets: the signal with client, user, count, detail (and the recipient of a relay denial). */
@@ -57,6 +70,10 @@ public record LogEvent(long timeMillis, LogCategory category, String kind, Signa
         }
         if (!helo.isEmpty()) {
             sb.append(" helo=").append(helo);
+        }
+        if (delivery != null) {
+            sb.append(" queue=").append(delivery.queueId()).append(" status=")
+                    .append(delivery.status().name().toLowerCase(java.util.Locale.ROOT));
         }
         return sb.toString();
     }

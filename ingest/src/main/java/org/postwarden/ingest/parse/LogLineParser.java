@@ -2,7 +2,7 @@ package org.postwarden.ingest.parse;
 
 /**
  * Turns log lines into {@link LogEvent}s: splits the syslog header ({@link LogLine}), dispatches on the program
- * (postscreen, smtpd/tlsproxy, Dovecot login processes) and stamps the event with the line's time. Lines longer
+ * (postscreen, smtpd/tlsproxy, delivery agents, Dovecot login processes) and stamps the event with the line's time. Lines longer
  * than the configured maximum are refused before anything looks at them; every other line costs a few
  * {@code indexOf} calls when it is of no interest. Thread-safe when its {@link Timestamps} is (it is).
  */
@@ -70,14 +70,21 @@ public final class LogLineParser {
         if (program.equals("postscreen")) {
             return PostscreenLineParser.parse(message);
         }
+        if (DeliveryLineParser.isAgent(program)) {
+            return DeliveryLineParser.parse(message);
+        }
         return null;
     }
 
-    /** Whether {@code program} is one this parser reads (Postfix smtpd/tlsproxy/postscreen, Dovecot). */
+    /**
+     * Whether {@code program} is one this parser reads (Postfix smtpd/tlsproxy/postscreen, delivery agents,
+     * Dovecot).
+     */
     public static boolean knows(String program) {
         return program.endsWith("/smtpd") || program.endsWith("/tlsproxy") || program.endsWith("/postscreen")
                 || program.equals("dovecot") || program.endsWith("-login") || program.equals("smtpd")
-                || program.equals("tlsproxy") || program.equals("postscreen") || program.startsWith("postfix");
+                || program.equals("tlsproxy") || program.equals("postscreen") || program.startsWith("postfix")
+                || DeliveryLineParser.isAgent(program);
     }
 
     /** Epoch millis of a time stamp text ({@link LogLine#stamp()}), or -1. */

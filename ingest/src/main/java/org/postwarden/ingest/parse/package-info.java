@@ -1,6 +1,7 @@
 /**
  * Parsers for Postfix (postscreen, smtpd, tlsproxy; 3.5 to 3.11 forms) and Dovecot login-process log lines, one
- * class per program, producing typed {@link org.postwarden.ingest.parse.LogEvent}s.
+ * class per program, producing typed {@link org.postwarden.ingest.parse.LogEvent}s; and the delivery agents'
+ * result lines ({@code status=sent|deferred|bounced}), which are delivery results, not score signals.
  *
  * <p>Hostile input: a line's length is checked before anything else looks at it, parsing is {@code indexOf} and
  * {@code startsWith} only (no regular expressions, so nothing can backtrack), client-supplied text is escaped and

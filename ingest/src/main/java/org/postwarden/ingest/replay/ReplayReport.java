@@ -231,6 +231,7 @@ public final class ReplayReport implements BanListener {
             case PROTOCOL -> "Protocol (pipelining, non-SMTP commands, bare newlines, hang-ups, errors)";
             case DNSBL -> "DNSBL (postscreen rank points)";
             case CONNECT -> "Connections";
+            case DELIVERY -> "Delivery results";
         };
     }
 

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * parse into exactly the event its {@code = } line renders ({@code = ignored}: nothing).
  */
 class GoldenFilesTest {
-    private static final String[] FILES = {"postscreen", "smtpd-3.5", "smtpd-3.9", "smtpd-3.10", "dovecot"};
+    private static final String[] FILES = {"postscreen", "smtpd-3.5", "smtpd-3.9", "smtpd-3.10", "dovecot",
+        "delivery"};
 
     static LogLineParser parser() {
         return new LogLineParser(8192, new Timestamps(ZoneOffset.UTC,
