@@ -35,6 +35,7 @@ public final class EvaluationContext {
     private boolean repeat;
     private boolean recipientsCountedAtEnd;
     private boolean newMessage;
+    private boolean newContent;
     private org.postwarden.outbound.OutboundGuard outbound;
 
     EvaluationContext(MailEvent event, Rules rules, ReputationStore store, Consumer<Signal> signalSink) {
@@ -71,6 +72,18 @@ public final class EvaluationContext {
     /** True when this DATA or END-OF-MESSAGE event is the first report of its message (it was counted). */
     public boolean newMessage() {
         return newMessage;
+    }
+
+    void newContent(boolean value) {
+        this.newContent = value;
+    }
+
+    /**
+     * True when this END-OF-MESSAGE event is the first report of its message's content fingerprint (the milter may
+     * also have reported DATA, so this differs from {@link #newMessage()}).
+     */
+    public boolean newContent() {
+        return newContent;
     }
 
     void outbound(org.postwarden.outbound.OutboundGuard guard) {

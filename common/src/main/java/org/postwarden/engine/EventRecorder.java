@@ -77,8 +77,11 @@ final class EventRecorder {
                         countClient(ctx, CounterType.RECIPIENTS, e.recipientCount());
                         countUser(ctx, CounterType.RECIPIENTS, e.recipientCount());
                     }
-                    if (e.authenticated() && !e.fingerprint().isEmpty() && firstFor(marks, "f|", e)) {
-                        store.countContent(e.saslUsername(), e.fingerprint(), 1);
+                    if (!e.fingerprint().isEmpty() && firstFor(marks, "f|", e)) {
+                        ctx.newContent(true);
+                        if (e.authenticated()) {
+                            store.countContent(e.saslUsername(), e.fingerprint(), 1);
+                        }
                     }
                 }
             }

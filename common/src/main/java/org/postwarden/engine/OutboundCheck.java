@@ -27,7 +27,7 @@ public final class OutboundCheck implements Check {
         }
         boolean freshRecipient = ctx.event().stage() == SmtpStage.RCPT && !ctx.repeat();
         OutboundGuard.Finding f = guard.observe(ctx.event(), ctx.rules(), freshRecipient, ctx.newMessage(),
-                ctx.recipientsCountedAtEnd(), ctx.dryRun());
+                ctx.recipientsCountedAtEnd(), ctx.newContent(), ctx.dryRun());
         if (f == null) {
             return;
         }

@@ -137,6 +137,8 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         this.rules = next;
         long max = next.config().outbound().maxProfiles();
         profiles.policy().eviction().ifPresent(e -> e.setMaximum(max));
+        Duration expiry = next.config().outbound().profileExpiry();
+        profiles.policy().expireAfterAccess().ifPresent(e -> e.setExpiresAfter(expiry));
     }
 
     /** The configuration the guard works with now. */
@@ -188,11 +190,14 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
      * Counts {@code e} into its sender's profiles and decides: null when the event is fine (or not profiled), else
      * why it must be held. {@code freshRecipient}/{@code freshMessage}: this event is the first report of that
      * recipient/message (the other listener's repeat is not counted again); {@code recipientsAtEnd}: the
-     * message's recipients are known only from END-OF-MESSAGE. In {@code dryRun} nobody is suspended.
+     * message's recipients are known only from END-OF-MESSAGE; {@code freshContent}: this END-OF-MESSAGE is the
+     * first report of the message's content fingerprint. In {@code dryRun} nobody is suspended.
      */
     public Finding observe(MailEvent e, Rules r, boolean freshRecipient, boolean freshMessage,
-            boolean recipientsAtEnd, boolean dryRun) {
-        this.rules = r;
+            boolean recipientsAtEnd, boolean freshContent, boolean dryRun) {
+        if (rules != r) {
+            rules = r;
+        }
         PostwardenConfig.Outbound o = r.config().outbound();
         SmtpStage stage = e.stage();
         if (!o.enabled() || stage != SmtpStage.RCPT && stage != SmtpStage.DATA && stage != SmtpStage.END_OF_MESSAGE) {
@@ -245,7 +250,7 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
                             Durations.format(o.newNetwork().window()));
                 }
                 if (stage == SmtpStage.END_OF_MESSAGE && !e.fingerprint().isEmpty()
-                        && o.identicalContentRecipients() > 0 && freshMessage) {
+                        && o.identicalContentRecipients() > 0 && freshContent) {
                     double same = p.fingerprint(fingerprint(e.fingerprint()),
                             Math.max(1, e.recipientCount()), now);
                     if (f == null && same > o.identicalContentRecipients()) {

@@ -52,12 +52,12 @@ class OutboundGuardTest {
         for (String rcpt : rcpts) {
             MailEvent e = MailEvent.builder(SmtpStage.RCPT).source("policy").client(client).sasl(user)
                     .sender(sender).recipient(rcpt).instance(id).build();
-            OutboundGuard.Finding f = g.observe(e, r, true, false, false, false);
+            OutboundGuard.Finding f = g.observe(e, r, true, false, false, false, false);
             first = first == null ? f : first;
         }
         MailEvent end = MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("policy").client(client).sasl(user)
                 .sender(sender).instance(id).queueId("Q" + instance).recipientCount(rcpts.size()).build();
-        OutboundGuard.Finding f = g.observe(end, r, false, true, false, false);
+        OutboundGuard.Finding f = g.observe(end, r, false, true, false, false, false);
         return first == null ? f : first;
     }
 
@@ -250,7 +250,7 @@ class OutboundGuardTest {
             MailEvent end = MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("milter").client("192.0.2.1")
                     .sasl("frank").sender("frank@example.org").queueId("F" + m).recipientCount(20)
                     .fingerprint("abcdef").build();
-            f = g.observe(end, r, false, true, true, false);
+            f = g.observe(end, r, false, true, true, true, false);
         }
         assertNotNull(f);
         assertEquals("identical-content", f.reason());
@@ -287,7 +287,7 @@ class OutboundGuardTest {
         for (String rcpt : six) {
             MailEvent e = MailEvent.builder(SmtpStage.RCPT).source("policy").client("192.0.2.1").sasl("hank")
                     .sender("hank@example.org").recipient(rcpt).instance("dry").build();
-            f = g.observe(e, r, true, false, false, true);
+            f = g.observe(e, r, true, false, false, false, true);
         }
         assertNotNull(f);
         assertEquals("recipients", f.reason());

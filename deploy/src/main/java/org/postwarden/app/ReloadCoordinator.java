@@ -43,7 +43,7 @@ public final class ReloadCoordinator {
             "policy.max-request-bytes", "policy.idle-timeout", "policy.max-connections",
             "milter.enabled", "milter.listen", "milter.max-packet-bytes", "milter.idle-timeout",
             "milter.max-connections", "milter.fingerprint",
-            "http.enabled", "http.listen");
+            "http.enabled", "http.listen", "outbound.state-path", "outbound.queue.watch");
 
     /**
      * The outcome of one reload.

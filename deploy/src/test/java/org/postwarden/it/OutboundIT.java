@@ -74,32 +74,45 @@ class OutboundIT {
         hook.start();
     }
 
-    /** Starts Postfix first (the daemon's queue commands need its config directory), then the daemon. */
-    private void start(String extraYaml) throws Exception {
+    /**
+     * Starts Postfix first (the daemon's queue commands need its config directory), then the daemon. Postfix asks
+     * the daemon through the policy protocol, or ({@code viaMilter}) only through the milter. {@code outboundYaml}:
+     * more keys of the {@code outbound} section, indented by two spaces.
+     */
+    private void start(String outboundYaml, boolean viaMilter) throws Exception {
         int policyPort = DaemonProcess.freePort();
+        int milterPort = DaemonProcess.freePort();
         String policy = "check_policy_service { inet:127.0.0.1:" + policyPort + ", timeout=10s, default_action=DUNNO }";
-        postfix = PostfixInstance.builder()
+        PostfixInstance.Builder b = PostfixInstance.builder()
                 .saslUser("alice", "alice-secret")
                 .mainCf("smtpd_relay_restrictions", "permit_mynetworks, permit_sasl_authenticated, "
-                        + "reject_unauth_destination")
-                .mainCf("smtpd_recipient_restrictions", policy)
-                .mainCf("smtpd_end_of_data_restrictions", policy)
-                .start();
+                        + "reject_unauth_destination");
+        if (viaMilter) {
+            b.mainCf("smtpd_milters", "inet:127.0.0.1:" + milterPort).mainCf("milter_protocol", "6")
+                    .mainCf("milter_default_action", "accept");
+        } else {
+            b.mainCf("smtpd_recipient_restrictions", policy).mainCf("smtpd_end_of_data_restrictions", policy);
+        }
+        postfix = b.start();
         String conf = postfix.configDir().toString();
         String yaml = """
                 networks: {local-domains: [example.test], trusted: [127.0.0.2/32]}
                 # the fixed per-host rate limits would defer these bursts (450) before the guard holds them
                 limits: {host: {recipients: [{window: 1m, max: 5000}]}}
+                milter: {listen: "127.0.0.1:%6$d"}
                 outbound:
                   state-path: %1$s/outbound.state
                   allow-senders: ["@lists.example.test"]
-                  alerts: {webhook: {url: "http://127.0.0.1:%2$d/hook", retry-delay: 100ms}}
+                  alerts:
+                    webhook: {url: "http://127.0.0.1:%2$d/hook", retry-delay: 100ms}
+                    mail: {command: [%7$s, -C, %4$s, -t, -i], to: postmaster@example.test, from: postwarden@example.test}
                   queue:
                     watch: true
                     interval: 1s
                     list-command: [%3$s, -c, %4$s, -j]
                     postsuper-command: [%5$s, -c, %4$s]
-                """.formatted(dir, hook.getAddress().getPort(), exe("postqueue"), conf, exe("postsuper")) + extraYaml;
+                """.formatted(dir, hook.getAddress().getPort(), exe("postqueue"), conf, exe("postsuper"), milterPort,
+                exe("sendmail")) + outboundYaml;
         daemon = DaemonProcess.start(dir, yaml, policyPort);
     }
 
@@ -147,10 +160,10 @@ class OutboundIT {
                 assertEquals(null, guard.observe(MailEvent.builder(SmtpStage.RCPT).source("policy")
                         .client("127.0.0.1").sasl(user).sender(user + "@example.test")
                         .recipient("colleague" + c + "@office" + (c % 4) + ".example").instance(id).build(),
-                        rules, true, false, false, false), "the history itself is normal");
+                        rules, true, false, false, false, false), "the history itself is normal");
             }
             guard.observe(MailEvent.builder(SmtpStage.DATA).source("policy").client("127.0.0.1").sasl(user)
-                    .sender(user + "@example.test").instance(id).build(), rules, false, true, false, false);
+                    .sender(user + "@example.test").instance(id).build(), rules, false, true, false, false, false);
         }
         new OutboundSnapshot(dir.resolve("outbound.state")).save(guard);
     }
@@ -215,7 +228,7 @@ class OutboundIT {
     @Test
     void compromisedAccountBurstIsHeldUntilReleasedAndNothingIsLost() throws Exception {
         seedHistory("alice");
-        start("");
+        start("", false);
         assertTrue(daemon.log().contains("restored outbound state: 1 sender profiles"), daemon.log());
 
         // an ordinary message: delivered, not held
@@ -273,6 +286,8 @@ class OutboundIT {
         assertEquals("outbound-suspension", alerts.get(0).path("kind").asText());
         assertEquals("user:alice", alerts.get(0).path("subject").asText());
         assertTrue(daemon.log().contains("outbound mail of user:alice suspended"), daemon.log());
+        // ... and the postmaster got a mail (through this Postfix's sendmail, delivered to the sink)
+        await("the alert mail", () -> delivered("[postwarden] outbound-suspension") == 1);
         assertTrue(daemon.metric("postwarden_outbound_suspensions_total") >= 1);
         assertTrue(daemon.metric("postwarden_outbound_holds_total", "reason=\"suspended\"") >= held.size());
         await("the queue watcher to see the hold queue", () -> {
@@ -292,20 +307,19 @@ class OutboundIT {
         assertEquals(held.size() + 1, released.path("messages").asInt(), released.toString());
         assertEquals("", released.path("error").asText());
         postfix.flush();
-        postfix.awaitDelivered(1 + burst + 1, WAIT);
-        assertEquals(burst, delivered("burst"));
-        assertEquals(1, delivered("after"));
+        await("the released mail at the sink", () -> delivered("burst") == burst && delivered("after") == 1);
         assertTrue(queue("hold").isEmpty());
         assertEquals(0, admin("GET", "/admin/suspensions").path("suspensions").size());
         assertTrue(daemon.log().contains("admin: released user:alice"), daemon.log());
         // a released sender sends normally again
         assertTrue(submit("alice", "alice-secret", List.of("colleague3@office3.example"), "again").ok());
-        postfix.awaitDelivered(1 + burst + 2, WAIT);
+        await("the next message at the sink", () -> delivered("again") == 1);
+        assertEquals(1, delivered("[postwarden]"), "one suspension, one alert mail");
     }
 
     @Test
     void trustedNetworkBulkRelayIsHeldAndAnAllowlistedListIsNot() throws Exception {
-        start("");
+        start("", false);
         // a mailing list manager on a trusted host, allowlisted by its envelope domain: 15 x 10 recipients
         for (int m = 0; m < 15; m++) {
             Swaks.Result r = relay("list-bounces@lists.example.test", burstRecipients("member", m), "list " + m);
@@ -341,5 +355,39 @@ class OutboundIT {
         assertTrue(queue("hold").isEmpty());
         assertEquals(1, admin("GET", "/admin/suspensions").path("suspensions").size());
         assertTrue(daemon.log().contains("admin: purged the held messages of client:127.0.0.2"), daemon.log());
+    }
+
+    @Test
+    void identicalContentThroughTheMilterIsQuarantined() throws Exception {
+        start("  identical-content-recipients: 25\n", true);
+        // the same text to ten colleagues at a time: the third message passes 25 recipients of one content
+        for (int m = 0; m < 5; m++) {
+            List<String> to = new ArrayList<>();
+            for (int k = 0; k < 10; k++) {
+                to.add("person" + (m * 10 + k) + "@office" + (k % 2) + ".example");
+            }
+            Swaks.Result r = Swaks.to(to.toArray(String[]::new)).port(postfix.submissionPort())
+                    .auth("alice", "alice-secret").from("alice@example.test").header("Subject: Win a prize")
+                    .body("Click here to claim your prize.").timeout(Duration.ofSeconds(30)).send();
+            assertTrue(r.ok(), r.toString());
+        }
+        await("the messages to be delivered or held", () -> {
+            try {
+                return delivered("Win a prize") + queue("hold").size() == 5 && queue("active").isEmpty()
+                        && queue("incoming").isEmpty();
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertEquals(2, delivered("Win a prize"), "two messages (20 recipients) pass");
+        assertEquals(3, queue("hold").size(), "the third (30 recipients of one content) and every later one is held");
+        postfix.awaitLog(java.util.regex.Pattern.compile("milter-hold: END-OF-MESSAGE"), WAIT);
+        JsonNode list = admin("GET", "/admin/suspensions").path("suspensions");
+        assertEquals("identical-content", list.get(0).path("reason").asText(), list.toString());
+        assertTrue(daemon.metric("postwarden_outbound_holds_total", "reason=\"identical-content\"") >= 1);
+        assertTrue(daemon.metric("postwarden_outbound_holds_total", "reason=\"suspended\"") >= 2);
+        assertEquals(3, admin("POST", "/admin/release?subject=user:alice").path("messages").asInt());
+        postfix.flush();
+        await("the released mail at the sink", () -> delivered("Win a prize") == 5);
     }
 }

@@ -13,7 +13,9 @@ import java.net.InetAddress;
  * address and port come from the macros {@code {client_addr}} and {@code {client_port}} (jmilter's connect parser
  * gives no address for IPv6), falling back to the connect packet; only IP literals are accepted, never a name to
  * resolve. The queue id is macro {@code i}; the SASL login {@code {auth_authen}}. Envelope addresses lose their
- * angle brackets. Milter events carry no {@code instance} and no recipient count (the milter reports each RCPT).
+ * angle brackets. Milter events carry no {@code instance}; END-OF-MESSAGE carries the number of RCPTs the session
+ * reported for the message (the store counts recipients at RCPT already: this count is for per-message checks such
+ * as identical content to many recipients).
  */
 public final class MilterEventMapper {
     public static final String SOURCE = "milter";
@@ -37,7 +39,8 @@ public final class MilterEventMapper {
             name = c.hostname().startsWith("[") ? "unknown" : c.hostname();
         }
         return new MailEvent(SOURCE, stage, client, port, name, s.helo(), s.sender(), recipient,
-                s.macro("{auth_authen}"), "", s.macro("i"), 0, 0, fingerprint);
+                s.macro("{auth_authen}"), "", s.macro("i"), stage == SmtpStage.END_OF_MESSAGE ? s.recipients() : 0, 0,
+                fingerprint);
     }
 
     /** {@code <user@example.org>} ⇒ {@code user@example.org}; {@code <>} ⇒ empty. */
