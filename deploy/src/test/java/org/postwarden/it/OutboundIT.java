@@ -80,6 +80,12 @@ class OutboundIT {
      * more keys of the {@code outbound} section, indented by two spaces.
      */
     private void start(String outboundYaml, boolean viaMilter) throws Exception {
+        start(outboundYaml, viaMilter, "", b -> { });
+    }
+
+    /** Like {@link #start(String, boolean)}, with top-level YAML ({@code topYaml}) and more Postfix settings. */
+    private void start(String outboundYaml, boolean viaMilter, String topYaml,
+            java.util.function.Consumer<PostfixInstance.Builder> more) throws Exception {
         int policyPort = DaemonProcess.freePort();
         int milterPort = DaemonProcess.freePort();
         String policy = "check_policy_service { inet:127.0.0.1:" + policyPort + ", timeout=10s, default_action=DUNNO }";
@@ -93,6 +99,7 @@ class OutboundIT {
         } else {
             b.mainCf("smtpd_recipient_restrictions", policy).mainCf("smtpd_end_of_data_restrictions", policy);
         }
+        more.accept(b);
         postfix = b.start();
         String conf = postfix.configDir().toString();
         String yaml = """
@@ -112,7 +119,7 @@ class OutboundIT {
                     list-command: [%3$s, -c, %4$s, -j]
                     postsuper-command: [%5$s, -c, %4$s]
                 """.formatted(dir, hook.getAddress().getPort(), exe("postqueue"), conf, exe("postsuper"), milterPort,
-                exe("sendmail")) + outboundYaml;
+                exe("sendmail")) + outboundYaml + topYaml.formatted(postfix.maillog());
         daemon = DaemonProcess.start(dir, yaml, policyPort);
     }
 
@@ -389,5 +396,47 @@ class OutboundIT {
         assertEquals(3, admin("POST", "/admin/release?subject=user:alice").path("messages").asInt());
         postfix.flush();
         await("the released mail at the sink", () -> delivered("Win a prize") == 5);
+    }
+
+    @Test
+    void senderWhoseMailFailsDownstreamIsSuspendedAndItsQueuedMailHeld() throws Exception {
+        // harvested addresses: the receiving MX for bad.example refuses connections, so every delivery attempt logs
+        // status=deferred; the ingester reads those delivery lines from the mail log
+        int closed = DaemonProcess.freePort();
+        start("  failures: {max-share: 0.5, min-deliveries: 10}\n", false, """
+                ingest: {files: [%s], poll-interval: 100ms, state-path: ""}
+                """, b -> b.mainCf("transport_maps", "inline:{ bad.example=smtp:[127.0.0.1]:" + closed + " }"));
+        for (int m = 0; m < 2; m++) {
+            List<String> to = new ArrayList<>();
+            for (int k = 0; k < 5; k++) {
+                to.add("harvested" + (m * 5 + k) + "@bad.example");
+            }
+            Swaks.Result r = submit("alice", "alice-secret", to, "offer " + m);
+            assertTrue(r.ok(), r.toString());
+        }
+        postfix.awaitLog(java.util.regex.Pattern.compile("status=deferred"), 10, WAIT);
+        await("the suspension for downstream failures", () -> {
+            try {
+                JsonNode list = admin("GET", "/admin/suspensions").path("suspensions");
+                return list.size() == 1 && "failures".equals(list.get(0).path("reason").asText());
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        // the next message, even to a good address, waits in the hold queue; the queue watcher puts the two
+        // deferred ones there too (outbound.queue.hold-suspended)
+        assertTrue(submit("alice", "alice-secret", List.of("friend@example.test"), "next").ok());
+        await("all three messages of the sender in hold", () -> {
+            try {
+                return queue("hold").size() == 3 && queue("deferred").isEmpty();
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertEquals(0, delivered("next"));
+        assertTrue(daemon.metric("postwarden_log_events_total", "category=\"delivery\"") >= 10);
+        assertEquals(1.0, daemon.metric("postwarden_outbound_suspensions_total", "reason=\"failures\""));
+        assertEquals(2.0, daemon.metric("postwarden_queue_held_messages_total"));
+        assertTrue(daemon.log().contains("deliveries were bounced or deferred downstream"), daemon.log());
     }
 }
