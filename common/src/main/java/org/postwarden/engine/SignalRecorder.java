@@ -198,7 +198,7 @@ public final class SignalRecorder {
                 + "(bans.user-alert-threshold) from {}{} client address(es); last from {}: {}",
                 LogSafe.escape(user, 64), fmt(score), fmt(threshold), n, n >= MAX_SOURCES ? "+" : "",
                 ip == null ? "unknown" : ip.getHostAddress(), s.detail());
-        counter("postwarden.alerts", "Alerts raised from log signals", "kind", "sasl-user").increment();
+        counter("postwarden.alerts", "Alerts raised (log signals, outbound guard, queue watcher)", "kind", "sasl-user").increment();
         listener.userAlert(user, score, n);
     }
 

@@ -260,7 +260,9 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
                                         + ")");
                     }
                 }
-                score = Math.max(score, maxRatio(p, o, now));
+                if (freshMessage) {
+                    score = Math.max(score, maxRatio(p, o, now));
+                }
                 if (worst == null && f != null) {
                     worst = f;
                 }

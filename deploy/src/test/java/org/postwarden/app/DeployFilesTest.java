@@ -208,6 +208,48 @@ public class DeployFilesTest {
         Exec.Result sec = run(tmp, "systemd-analyze", "security", "--offline=true", "--threshold=20",
                 tmp.resolve("postwarden.service").toString());
         assertTrue(sec.ok(), "exposure level at most 2.0 (\"OK\"): " + sec.describe());
+
+        // the queue-actions drop-in, verified merged into the unit as installed: X.service + X.service.d/*.conf
+        // (in a directory of its own, so that the exposure check above stays about the unit alone)
+        String dropIn = Files.readString(DEPLOY.resolve("systemd/postwarden-queue-actions.conf"));
+        for (String must : List.of("DynamicUser=no\n", "NoNewPrivileges=no\n", "RestrictSUIDSGID=no\n",
+                "SystemCallFilter=\n", "RestrictAddressFamilies=\n", "PrivateDevices=no\n",
+                "CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_AUDIT_WRITE\n",
+                "ReadWritePaths=/var/spool/postfix\n")) {
+            assertTrue(dropIn.contains(must), "postwarden-queue-actions.conf has " + must.strip());
+        }
+        Path withDropIn = tmp.resolve("queue-actions");
+        Files.createDirectories(withDropIn.resolve("postwarden.service.d"));
+        Files.copy(tmp.resolve("postwarden.service"), withDropIn.resolve("postwarden.service"));
+        Files.writeString(withDropIn.resolve("postwarden.service.d/queue-actions.conf"), dropIn);
+        Exec.Result merged = run(withDropIn, "systemd-analyze", "verify",
+                withDropIn.resolve("postwarden.service").toString());
+        assertTrue(merged.ok() && merged.output().isBlank(),
+                "verify postwarden.service with queue-actions.conf without a warning: " + merged.describe());
+    }
+
+    @Test
+    void queueActionsSudoersAllowsExactlyTheQueueCommands() throws IOException {
+        String sudoers = Files.readString(DEPLOY.resolve("systemd/postwarden-queue-actions.sudoers"));
+        StringBuilder rules = new StringBuilder();
+        for (String l : sudoers.split("\n")) {
+            if (!l.isBlank() && !l.startsWith("#")) {
+                rules.append(l.strip()).append('\n');
+            }
+        }
+        // what QueueCommands runs: postsuper-command + {-h,-H,-d} + "-", and list-command as configured
+        assertEquals("""
+                Cmnd_Alias POSTWARDEN_POSTSUPER = /usr/sbin/postsuper -h -, /usr/sbin/postsuper -H -, \
+                /usr/sbin/postsuper -d -
+                Cmnd_Alias POSTWARDEN_LIST = /usr/sbin/postqueue -j
+                postwarden ALL = (root) NOPASSWD: POSTWARDEN_POSTSUPER, POSTWARDEN_LIST
+                Defaults:postwarden !requiretty
+                Defaults!POSTWARDEN_LIST !log_allowed, !pam_session
+                """, rules.toString());
+        for (String setting : List.of("postsuper-command: [/usr/bin/sudo, -n, /usr/sbin/postsuper]",
+                "list-command: [/usr/bin/sudo, -n, /usr/sbin/postqueue, -j]")) {
+            assertTrue(sudoers.contains(setting), "the sudoers file names the setting " + setting);
+        }
     }
 
     @Test

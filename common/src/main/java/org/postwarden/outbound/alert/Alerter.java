@@ -125,7 +125,7 @@ public final class Alerter implements AlertSink, AutoCloseable {
         LOG.warn("alert {}: {}: {} {}", LogSafe.escape(kind, 40), LogSafe.escape(alert.subject(), SUBJECT_MAX),
                 LogSafe.escape(alert.summary(), SUMMARY_MAX), LogSafe.escape(render(alert.details()), DETAILS_MAX));
         // same meter as the log-signal alerts (SignalRecorder): same name, tag and description
-        Counter.builder("postwarden.alerts").description("Alerts raised from log signals").tag("kind", kind)
+        Counter.builder("postwarden.alerts").description("Alerts raised (log signals, outbound guard, queue watcher)").tag("kind", kind)
                 .register(registry).increment();
         CompletableFuture<String> webhook = new CompletableFuture<>();
         CompletableFuture<String> mail = new CompletableFuture<>();

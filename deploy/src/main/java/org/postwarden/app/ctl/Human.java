@@ -278,6 +278,10 @@ final class Human {
         String error = text(j, "error");
         if (!error.isEmpty() && !"-".equals(error)) {
             line("warning: the queue command failed, check the hold queue by hand (postqueue -j): " + error);
+            List<String> ids = strings(s.path("queueIds"));
+            if (!ids.isEmpty()) {
+                line("queue ids held for it, as far as Postwarden saw them: " + String.join(" ", ids));
+            }
         }
     }
 
