@@ -174,7 +174,7 @@ public final class AdminQueries {
         List<Ban> bans = store().activeBans();
         return new Report(AdminViews.iso(now), scores, window, users, categories(entries, top),
                 bans.stream().limit(Math.max(top, 100)).map(AdminViews::ban).toList(), bans.size(), entries.size(),
-                recent.capacity());
+                recent.capacity(), suspensions.list());
     }
 
     private static int firstSlot(CounterLayout layout, CounterType type) {

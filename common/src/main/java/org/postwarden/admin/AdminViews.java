@@ -78,7 +78,7 @@ public final class AdminViews {
     /** {@code report}: top offenders, live. */
     public record Report(String at, Map<String, List<ScoreView>> topScores, String userWindow,
             List<UserRateView> topUsers, List<CategoryView> categories, List<BanView> bans, int bansTotal,
-            long decisionsConsidered, int historyCapacity) {
+            long decisionsConsidered, int historyCapacity, List<Suspensions.Suspension> suspended) {
     }
 
     // ---- conversions ------------------------------------------------------------------------------------

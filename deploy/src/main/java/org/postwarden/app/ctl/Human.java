@@ -344,6 +344,12 @@ final class Human {
             }
         }
         line("");
+        line("suspended senders (outbound guard): " + j.path("suspended").size());
+        for (JsonNode x : j.path("suspended")) {
+            line("  " + text(x, "subject") + " (" + text(x, "reason") + ", " + text(x, "heldMessages") + " held): "
+                    + text(x, "detail"));
+        }
+        line("");
         line("active bans: " + text(j, "bansTotal"));
         bans(j.path("bans"));
     }
