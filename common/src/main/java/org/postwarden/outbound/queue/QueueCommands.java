@@ -1,6 +1,7 @@
 package org.postwarden.outbound.queue;
 
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.engine.LogSafe;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -122,7 +123,7 @@ public final class QueueCommands {
         Set<String> unique = new LinkedHashSet<>();
         for (String id : ids) {
             if (!isQueueId(id)) {
-                throw new IllegalArgumentException("queue id: " + (id == null ? "null" : "'" + printable(id, 40) + "'")
+                throw new IllegalArgumentException("queue id: " + (id == null ? "null" : "'" + LogSafe.escape(id, 40) + "'")
                         + " (expected: 1 to " + MAX_QUEUE_ID_LENGTH + " letters and digits)");
             }
             unique.add(id);
@@ -145,7 +146,7 @@ public final class QueueCommands {
 
     private static <T> Outcome<T> run(List<String> argv, byte[] stdin, StdoutReader<T> reader, Duration timeout,
             Pattern report) throws IOException {
-        String name = "command " + printable(argv.toString(), 200);
+        String name = "command " + LogSafe.escape(argv.toString(), 200);
         if (argv.isEmpty()) {
             throw new IOException("queue command is empty (expected: an argv such as [postqueue, -j])");
         }
@@ -153,7 +154,7 @@ public final class QueueCommands {
         try {
             process = new ProcessBuilder(argv).start();
         } catch (IOException | RuntimeException e) {
-            throw new IOException(name + " could not be started: " + printable(String.valueOf(e.getMessage()), 200),
+            throw new IOException(name + " could not be started: " + LogSafe.escape(String.valueOf(e.getMessage()), 200),
                     e);
         }
         StderrHead stderr = new StderrHead(report);
@@ -202,7 +203,7 @@ public final class QueueCommands {
             kill(process);
             Throwable cause = e.getCause();
             throw new IOException(name + " output could not be read: "
-                    + printable(String.valueOf(cause == null ? e : cause), 200) + stderr.describe(), cause);
+                    + LogSafe.escape(String.valueOf(cause == null ? e : cause), 200) + stderr.describe(), cause);
         }
     }
 
@@ -243,26 +244,6 @@ public final class QueueCommands {
         }
     }
 
-    /** Control and non-ASCII characters as {@code \xHH}, cut after {@code max} characters (log-safe). */
-    static String printable(String s, int max) {
-        StringBuilder sb = new StringBuilder(Math.min(s.length(), max) + 8);
-        for (int i = 0; i < s.length(); i++) {
-            if (sb.length() >= max) {
-                sb.append("...");
-                break;
-            }
-            char c = s.charAt(i);
-            if (c < 0x20 || c >= 0x7F) {
-                sb.append(String.format("\\x%02X", (int) c & 0xFF));
-            } else if (c == '\\') {
-                sb.append("\\\\");
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
-    }
-
     /** Reads standard error to its end, keeping its first lines and the count postsuper reports. Thread-safe. */
     private static final class StderrHead {
         private final Pattern report;
@@ -287,7 +268,7 @@ public final class QueueCommands {
 
         private synchronized void line(String line) {
             if (head.size() < STDERR_LINES) {
-                head.add(printable(line.strip(), STDERR_LINE_CHARS));
+                head.add(LogSafe.escape(line.strip(), STDERR_LINE_CHARS));
             } else {
                 omitted++;
             }

@@ -2,6 +2,7 @@ package org.postwarden.outbound.queue;
 
 import io.micrometer.core.instrument.Counter;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.engine.LogSafe;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
 import org.postwarden.outbound.Alert;
@@ -335,7 +336,7 @@ public final class QueueWatcher {
                 if (!due("queue-sender-share\u0000" + e.getKey(), now)) {
                     continue;
                 }
-                String sender = e.getKey().isEmpty() ? "<>" : QueueCommands.printable(e.getKey(), 320);
+                String sender = e.getKey().isEmpty() ? "<>" : LogSafe.escape(e.getKey(), 320);
                 double share = (double) e.getValue() / m.parsedOutsideHold();
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("sender", sender);
@@ -413,7 +414,7 @@ public final class QueueWatcher {
 
     private static String reason(Exception e) {
         String message = e.getMessage();
-        return QueueCommands.printable(message == null ? e.getClass().getSimpleName() : message, 500);
+        return LogSafe.escape(message == null ? e.getClass().getSimpleName() : message, 500);
     }
 
     /** Logs the first failure of a streak as WARN, later ones at DEBUG, and the recovery as INFO. */
