@@ -352,4 +352,26 @@ class OutboundGuardTest {
         assertNull(send(g, r, "kim", "192.0.2.3", "kim@example.org", List.of("friend@example.net")),
                 "a released sender is not held again for the burst it was released from");
     }
+
+    @Test
+    void anUnreadableStateFileIsMovedAsideAndTheGuardStartsEmpty(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        Rules r = rules("");
+        java.nio.file.Path file = dir.resolve("outbound.state");
+        OutboundGuard g = guard(r);
+        send(g, r, "lee", "192.0.2.9", "lee@example.org", List.of("a@example.net"));
+        OutboundSnapshot snapshot = new OutboundSnapshot(file);
+        assertEquals(1, snapshot.save(g).profiles());
+        assertEquals(1, snapshot.load(guard(r)).orElseThrow().profiles(), "a good file loads");
+
+        java.nio.file.Files.write(file, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+        OutboundGuard fresh = guard(r);
+        assertTrue(snapshot.load(fresh).isEmpty());
+        assertEquals(0, fresh.profileCount());
+        assertFalse(java.nio.file.Files.exists(file));
+        try (var aside = java.nio.file.Files.list(dir)) {
+            assertTrue(aside.anyMatch(p -> p.getFileName().toString().startsWith("outbound.state.corrupt-")));
+        }
+        assertTrue(snapshot.load(guard(r)).isEmpty(), "no file: nothing to restore");
+    }
 }
