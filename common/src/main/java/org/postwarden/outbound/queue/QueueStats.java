@@ -13,8 +13,8 @@ import java.util.Map;
  *                         when the queue outside hold is empty: then {@code topSenderMessages} is 0)
  * @param topSenderMessages its messages outside hold
  * @param topSenderShare   its share of the parsed messages outside hold, 0 to 1
- * @param growthPerMinute  change of {@code outsideHold} per minute since the previous successful poll (0 for the
- *                         first)
+ * @param growthPerMinute  change of {@code listed} (every queue, hold included) per minute since the previous
+ *                         successful poll (0 for the first)
  * @param listed           entries listed (parsed or not)
  * @param malformed        entries skipped as malformed
  * @param truncated        entries were left unparsed ({@code max-messages}): per-queue figures miss them

@@ -40,8 +40,9 @@ import java.util.stream.Collectors;
  * <li>{@code queue-sender-share}: a sender with at least {@code alert-sender-min-messages} messages and at least
  *     {@code alert-sender-share} of the parsed messages outside hold (at most {@value #MAX_SENDER_ALERTS_PER_POLL}
  *     senders per poll); subject: the sender ({@code <>} for the null sender).</li>
- * <li>{@code queue-growth}: the messages outside hold grew faster than {@code alert-growth-per-minute} since the
- *     previous successful poll; subject: the queue that grew most.</li>
+ * <li>{@code queue-growth}: the queued messages (all queues, hold included, so a release from hold is no growth)
+ *     grew faster than {@code alert-growth-per-minute} since the previous successful poll; subject: the queue that
+ *     grew most.</li>
  * </ul>
  * A threshold of 0 turns its alert off.
  *
@@ -283,7 +284,8 @@ public final class QueueWatcher {
         long outside = parsedOutside + list.unparsed();
         double growth = 0;
         if (previous != null && now > previous.atMillis()) {
-            growth = (outside - previous.outsideHold()) * 60_000.0 / (now - previous.atMillis());
+            // all queues, hold included: a release from hold moves messages, it adds none
+            growth = (list.total() - previous.listed()) * 60_000.0 / (now - previous.atMillis());
         }
         QueueStats stats = new QueueStats(now, counts, ages, outside, topSender, topCount, share, growth,
                 list.total(), list.malformed(), list.truncated(), "");
@@ -353,9 +355,9 @@ public final class QueueWatcher {
         }
         if (q.alertGrowthPerMinute() > 0 && previous != null && s.growthPerMinute() > q.alertGrowthPerMinute()
                 && due("queue-growth", now)) {
-            String grew = OUTSIDE_HOLD.getFirst();
+            String grew = QueueListingParser.QUEUE_NAMES.getFirst();
             long most = Long.MIN_VALUE;
-            for (String queue : OUTSIDE_HOLD) {
+            for (String queue : QueueListingParser.QUEUE_NAMES) {
                 long d = s.messages().get(queue) - previous.messages().getOrDefault(queue, 0L);
                 if (d > most) {
                     most = d;
@@ -365,12 +367,12 @@ public final class QueueWatcher {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("growthPerMinute", s.growthPerMinute());
             details.put("threshold", q.alertGrowthPerMinute());
-            details.put("previous", previous.outsideHold());
-            details.put("current", s.outsideHold());
+            details.put("previous", previous.listed());
+            details.put("current", s.listed());
             details.put("elapsedSeconds", (now - previous.atMillis()) / 1000.0);
             raise("queue-growth", grew, String.format(Locale.ROOT,
-                    "queue outside hold grows by %.1f messages per minute (threshold %.1f; %d -> %d, most in %s)",
-                    s.growthPerMinute(), q.alertGrowthPerMinute(), previous.outsideHold(), s.outsideHold(), grew),
+                    "queue grows by %.1f messages per minute (threshold %.1f; %d -> %d, most in %s)",
+                    s.growthPerMinute(), q.alertGrowthPerMinute(), previous.listed(), s.listed(), grew),
                     details, now);
         }
     }

@@ -185,6 +185,34 @@ class QueueWatcherTest {
     }
 
     @Test
+    void aReleaseFromHoldIsNoGrowth() throws Exception {
+        settings.set(QueueTestSupport.withAlerts(settings.get(), 0, Duration.ZERO, 0, 2, 1.0, Duration.ofHours(1)));
+        listing(List.of(entry("hold", "H0LD0000001", S0, "alice@example.org"),
+                entry("hold", "H0LD0000002", S0, "alice@example.org"),
+                entry("hold", "H0LD0000003", S0, "alice@example.org")));
+        watcher.poll();
+        time.advance(Duration.ofMinutes(1));
+        // an admin released them: the same three messages, now active
+        listing(List.of(entry("active", "H0LD0000001", S0, "alice@example.org"),
+                entry("active", "H0LD0000002", S0, "alice@example.org"),
+                entry("active", "H0LD0000003", S0, "alice@example.org")));
+        watcher.poll();
+        assertEquals(0, gauge("postwarden.queue.growth.per.minute", null));
+        assertEquals(List.of(), raised());
+        time.advance(Duration.ofMinutes(1));
+        // three new messages (held on arrival) are growth
+        listing(List.of(entry("active", "H0LD0000001", S0, "alice@example.org"),
+                entry("active", "H0LD0000002", S0, "alice@example.org"),
+                entry("active", "H0LD0000003", S0, "alice@example.org"),
+                entry("hold", "H0LD0000004", S0, "mallory@example.org"),
+                entry("hold", "H0LD0000005", S0, "mallory@example.org"),
+                entry("hold", "H0LD0000006", S0, "mallory@example.org")));
+        watcher.poll();
+        assertEquals(3.0, gauge("postwarden.queue.growth.per.minute", null));
+        assertEquals(List.of("queue-growth hold"), raised());
+    }
+
+    @Test
     void theNullSenderIsNamedInTheShareAlert() throws Exception {
         settings.set(QueueTestSupport.withAlerts(settings.get(), 0, Duration.ZERO, 0.5, 2, 0, Duration.ofHours(1)));
         listing(List.of(entry("deferred", "B0B0B0B0B1", S0, ""), entry("deferred", "B0B0B0B0B2", S0, ""),
