@@ -83,6 +83,11 @@ public final class AdminQueries {
         }
         if (r.trusted(address)) {
             status.add("networks.trusted: its RCPTs to other domains are not relay attempts");
+            String subject = "client:" + address.getHostAddress();
+            suspensions.of(subject).ifPresent(x -> status.add("outbound mail suspended since "
+                    + AdminViews.iso(x.sinceMillis()) + " (" + x.reason() + "): " + x.detail() + "; "
+                    + x.heldMessages() + " message(s) held; release with: postwarden ctl release " + subject));
+            outboundProfile(subject, status);
         }
         List<KeyView> keys = new ArrayList<>();
         for (KeyLevel level : KeyLevel.values()) {
@@ -123,6 +128,15 @@ public final class AdminQueries {
                 recent.capacity());
     }
 
+    /** Adds a line per dimension of the outbound profile {@code key} (sliding hour, threshold, baseline), if any. */
+    private void outboundProfile(String key, List<String> status) {
+        if (engine.outbound() != null) {
+            engine.outbound().explain(key).ifPresent(p -> p.forEach((dim, v) -> status.add(String.format(
+                    java.util.Locale.ROOT, "outbound %s: %.0f in the last hour, threshold %.0f, baseline %.1f per "
+                            + "active hour", dim, v[0], v[1], v[2]))));
+        }
+    }
+
     /** Explains SASL user {@code user}: outbound counters against the quotas, suspension, recent decisions. */
     public UserExplanation explainUser(String user) {
         Rules r = rules();
@@ -133,11 +147,7 @@ public final class AdminQueries {
         Optional<Suspensions.Suspension> s = suspensions.of("user:" + user);
         s.ifPresent(x -> status.add("suspended since " + AdminViews.iso(x.sinceMillis()) + " (" + x.reason() + "): "
                 + x.detail() + "; " + x.heldMessages() + " message(s) held"));
-        if (engine.outbound() != null) {
-            engine.outbound().explain("user:" + user).ifPresent(p -> p.forEach((dim, v) -> status.add(String.format(
-                    java.util.Locale.ROOT, "outbound %s: %.0f in the last hour, threshold %.0f, baseline %.1f per "
-                            + "active hour", dim, v[0], v[1], v[2]))));
-        }
+        outboundProfile("user:" + user, status);
         boolean known = store().knownUser(user);
         CounterLayout layout = r.userLayout();
         long[] counts = known ? store().userEstimates(user) : new long[layout.size()];

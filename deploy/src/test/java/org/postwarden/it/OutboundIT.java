@@ -376,6 +376,10 @@ class OutboundIT {
         JsonNode list = admin("GET", "/admin/suspensions").path("suspensions");
         assertEquals("client:127.0.0.2", list.get(0).path("subject").asText(), list.toString());
         assertEquals("trusted-relay", list.get(0).path("reason").asText());
+        org.postwarden.it.harness.Exec.Result explain = ctl("explain", "127.0.0.2");
+        assertTrue(explain.output().contains("outbound mail suspended since")
+                && explain.output().contains("postwarden ctl release client:127.0.0.2")
+                && explain.output().contains("outbound domains:"), explain.output());
 
         // purge deletes the held spam; the suspension stays
         JsonNode purged = admin("POST", "/admin/purge?subject=127.0.0.2");
