@@ -115,6 +115,32 @@ class ReputationStoreTest {
     }
 
     @Test
+    void occurrencesPairSightingsAcrossSources() {
+        SessionMarks m = new SessionMarks(100, Duration.ofMinutes(10), new ManualTimeSource(T0));
+        // policy and milter both report the same two occurrences, interleaved: two occurrences
+        assertTrue(m.occurrence("r|a", "policy"));
+        assertFalse(m.occurrence("r|a", "milter"));
+        assertTrue(m.occurrence("r|a", "policy"));
+        // a third and fourth source only add when they have seen more than any other
+        assertFalse(m.occurrence("r|a", "log"));
+        assertFalse(m.occurrence("r|a", "log"));
+        assertTrue(m.occurrence("r|a", "log"));
+        assertFalse(m.occurrence("r|a", "test"));
+        // other keys are independent, also ones that differ in one character
+        assertTrue(m.occurrence("r|b", "milter"));
+        assertTrue(m.first("q|ABC"));
+        assertTrue(m.first("q|ABD"));
+        assertTrue(m.marked("q|ABC"));
+        assertFalse(m.marked("q|ABE"));
+        // distinct keys get distinct hashes (a sample of similar keys)
+        java.util.Set<Long> hashes = new java.util.HashSet<>();
+        for (int i = 0; i < 100_000; i++) {
+            hashes.add(SessionMarks.hash("r|192.0.2." + (i % 256) + "#" + i + "|user" + i + "@example.org"));
+        }
+        assertEquals(100_000, hashes.size());
+    }
+
+    @Test
     void storeIsBounded() {
         ManualTimeSource time = new ManualTimeSource(T0);
         CounterLayout host = new CounterLayout(List.of(new CounterLayout.Slot(CounterType.CONNECTIONS, 60, 10)));
