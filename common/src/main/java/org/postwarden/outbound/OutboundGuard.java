@@ -364,6 +364,7 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         if (s != null) {
             return s;
         }
+        freeze(subject, true);
         metrics.registry().counter("postwarden.outbound.suspensions", "reason", why.reason()).increment();
         PostwardenConfig.Outbound o = rules.config().outbound();
         Map<String, Object> details = new LinkedHashMap<>();
@@ -513,6 +514,19 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         return Optional.of(new Outcome(s.view(), deleted, error));
     }
 
+    /** Marks the profiles of {@code subject} as (not) suspended: a suspended sender's hours are never folded. */
+    private void freeze(String subject, boolean frozen) {
+        for (Map.Entry<String, SenderProfile> en : profiles.asMap().entrySet()) {
+            String k = en.getKey();
+            if (k.equals(subject) || k.startsWith(subject + " from ")) {
+                SenderProfile p = en.getValue();
+                synchronized (p) {
+                    p.frozen = frozen;
+                }
+            }
+        }
+    }
+
     /**
      * Drops the current and previous hour's counts of {@code subject}'s profiles, so a released sender starts
      * afresh instead of tripping again at its next message, and the burst never becomes part of its baseline.
@@ -524,6 +538,7 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
                 SenderProfile p = en.getValue();
                 synchronized (p) {
                     p.forgetRecent();
+                    p.frozen = false;
                 }
             }
         }
@@ -574,6 +589,7 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
 
     void restore(State s) {
         suspensions.put(s.subject, s);
+        freeze(s.subject, true);
     }
 
     long expiryMillis() {

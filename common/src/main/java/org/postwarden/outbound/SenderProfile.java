@@ -42,6 +42,8 @@ final class SenderProfile {
     long lastActiveHour = NO_HOUR;
     long activeHours;
     long lastSeenMillis;
+    /** The sender is suspended: finished hours are not folded into the baseline (a burst must never become normal). */
+    boolean frozen;
 
     // distinct recipient domains of the current hour (hashes; open addressing grows up to MAX_DOMAINS)
     private int[] domains = new int[16];
@@ -106,7 +108,7 @@ final class SenderProfile {
     }
 
     private void fold(PostwardenConfig.Baseline settings) {
-        if (current[MESSAGES] == 0 && current[RECIPIENTS] == 0) {
+        if (frozen || current[MESSAGES] == 0 && current[RECIPIENTS] == 0) {
             return;
         }
         double w = 0;

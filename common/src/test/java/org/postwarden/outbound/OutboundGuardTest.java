@@ -374,4 +374,32 @@ class OutboundGuardTest {
         }
         assertTrue(snapshot.load(guard(r)).isEmpty(), "no file: nothing to restore");
     }
+
+    @Test
+    void aBurstNeverBecomesTheBaselineEvenWhenTheSuspensionOutlivesTheHour() throws Exception {
+        Rules r = rules("outbound: {floors: {recipients: 20}}");
+        OutboundGuard g = guard(r);
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            many.add("t" + i + "@example.net");
+        }
+        // a brand-new account's first activity is a burst
+        assertNotNull(send(g, r, "mia", "192.0.2.4", "mia@example.org", many));
+        // hours pass while it is suspended; an admin looks, delivery results of its queue ids arrive
+        time.advance(Duration.ofHours(3));
+        assertEquals(0.0, g.explain("user:mia").orElseThrow().get("recipients")[2]);
+        g.delivery("Q" + instance, DeliveryOutcomes.Status.SENT, time.millis());
+        // and it survives a restart
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        OutboundSnapshot.write(g, out);
+        OutboundGuard restored = guard(r);
+        OutboundSnapshot.read(restored, new ByteArrayInputStream(out.toByteArray()));
+        time.advance(Duration.ofHours(3));
+        assertEquals(0.0, restored.explain("user:mia").orElseThrow().get("recipients")[2]);
+        restored.release("mia");
+        time.advance(Duration.ofHours(2));
+        double[] after = restored.explain("user:mia").orElseThrow().get("recipients");
+        assertEquals(0.0, after[2], "the burst is not the new normal");
+        assertEquals(20.0, after[1], "the floor still applies");
+    }
 }
