@@ -263,6 +263,9 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
                 if (freshMessage) {
                     score = Math.max(score, maxRatio(p, o, now));
                 }
+                if (f != null) {
+                    p.anomalous = true;
+                }
                 if (worst == null && f != null) {
                     worst = f;
                 }

@@ -13,7 +13,8 @@ import java.util.Arrays;
  * {@code baseline = w x baseline + (1 - w) x count} with {@code w = 2^(-hours since the last active hour /
  * half-life)}. Idle hours are not averaged in (a user who sends in office hours is compared with office hours), but
  * time still decays the old baseline, so after a long silence the next active hour weighs more. The first active
- * hour sets the baseline.
+ * hour sets the baseline. An hour with an anomaly, and any hour while the sender is suspended ({@link #frozen}), is
+ * never folded: a burst must not become the sender's normal.
  *
  * <p>The threshold of each count is {@code min(ceiling, max(floor, factor x baseline))}, times
  * {@code new-network.factor} for a while after a login from a network the sender never used.
@@ -44,6 +45,8 @@ final class SenderProfile {
     long lastSeenMillis;
     /** The sender is suspended: finished hours are not folded into the baseline (a burst must never become normal). */
     boolean frozen;
+    /** The current hour had an anomaly (also in dry-run): it is not folded into the baseline either. */
+    boolean anomalous;
 
     // distinct recipient domains of the current hour (hashes; open addressing grows up to MAX_DOMAINS)
     private int[] domains = new int[16];
@@ -96,6 +99,7 @@ final class SenderProfile {
         }
         Arrays.fill(current, 0);
         Arrays.fill(outcomes, 0);
+        anomalous = false;
         fingerprints = new long[0];
         fingerprintRecipients = new long[0];
         if (domains.length > 16) {
@@ -108,7 +112,7 @@ final class SenderProfile {
     }
 
     private void fold(PostwardenConfig.Baseline settings) {
-        if (frozen || current[MESSAGES] == 0 && current[RECIPIENTS] == 0) {
+        if (frozen || anomalous || current[MESSAGES] == 0 && current[RECIPIENTS] == 0) {
             return;
         }
         double w = 0;

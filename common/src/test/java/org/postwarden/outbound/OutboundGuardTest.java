@@ -402,4 +402,30 @@ class OutboundGuardTest {
         assertEquals(0.0, after[2], "the burst is not the new normal");
         assertEquals(20.0, after[1], "the floor still applies");
     }
+
+    @Test
+    void inDryRunAnAnomalousHourIsNotLearnedEither() throws Exception {
+        Rules r = rules("checks: {outbound: {enabled: true, dry-run: true}}");
+        OutboundGuard g = guard(r);
+        assertEquals(List.of(), officeDays(g, r, "ned", 14, d -> 3, new Random(6), 30));
+        double before = g.explain("user:ned").orElseThrow().get("recipients")[2];
+        // a burst far over the floors: reported (dry-run), nobody suspended
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            many.add("x" + i + "@d" + (i % 40) + ".example");
+        }
+        String id = "dry-burst";
+        OutboundGuard.Finding f = null;
+        for (String rcpt : many) {
+            MailEvent e = MailEvent.builder(SmtpStage.RCPT).source("policy").client("192.0.2.10").sasl("ned")
+                    .sender("ned@example.org").recipient(rcpt).instance(id).build();
+            OutboundGuard.Finding x = g.observe(e, r, true, false, false, false, true);
+            f = f == null ? x : f;
+        }
+        assertNotNull(f);
+        assertTrue(g.list().isEmpty());
+        time.advance(Duration.ofHours(2));
+        double after = g.explain("user:ned").orElseThrow().get("recipients")[2];
+        assertEquals(before, after, 1e-9, "the anomalous hour did not enter the baseline");
+    }
 }
