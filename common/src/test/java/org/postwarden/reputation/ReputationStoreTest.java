@@ -141,6 +141,45 @@ class ReputationStoreTest {
     }
 
     @Test
+    void marksLiveAtLeastHalfTheirTimeToLiveAndAtMostAllOfIt() {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        SessionMarks m = new SessionMarks(1_000_000, Duration.ofMinutes(60), time);
+        assertTrue(m.first("a"));
+        time.advance(Duration.ofMinutes(29));
+        assertTrue(m.marked("a"));
+        time.advance(Duration.ofMinutes(2));   // 31 min: the generation holding "a" becomes the old one
+        assertTrue(m.marked("a"));
+        assertTrue(m.first("b"));
+        time.advance(Duration.ofMinutes(29));  // 60 min: "a" is dropped with its generation; "b" (29 min) stays
+        assertTrue(m.marked("b"));
+        assertFalse(m.marked("a"));
+        time.advance(Duration.ofMinutes(61));
+        assertFalse(m.marked("b"), "nothing outlives the time-to-live");
+    }
+
+    @Test
+    void aFullTableDropsItsOldestMarksAndKeepsWorking() {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        SessionMarks m = new SessionMarks(64 * 2 * 100, Duration.ofHours(2), time);
+        for (int i = 0; i < 100_000; i++) {
+            assertTrue(m.first("k" + i), "a new key is new");
+            assertFalse(m.first("k" + i), "and then marked");
+            if (i >= 10) {
+                assertTrue(m.marked("k" + (i - 10)), "recent keys are still there");
+            }
+        }
+        assertTrue(m.size() <= 64 * 2 * 100 + 64 * 2, "bounded: " + m.size());
+        assertFalse(m.marked("k0"), "the oldest were dropped");
+        for (int i = 0; i < 50_000; i++) {
+            m.occurrence("t" + i, "policy");
+        }
+        assertTrue(m.occurrence("t49999", "policy"), "a tally survives its stripe's rotations");
+        assertFalse(m.occurrence("t49999", "milter"));
+        assertFalse(m.occurrence("t49999", "milter"));
+        assertTrue(m.occurrence("t49999", "milter"));
+    }
+
+    @Test
     void storeIsBounded() {
         ManualTimeSource time = new ManualTimeSource(T0);
         CounterLayout host = new CounterLayout(List.of(new CounterLayout.Slot(CounterType.CONNECTIONS, 60, 10)));
