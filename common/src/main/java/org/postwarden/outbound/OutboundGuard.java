@@ -228,7 +228,7 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         for (String key : keys) {
             SenderProfile p = profiles.get(key, k -> new SenderProfile(o.knownRecipients()));
             synchronized (p) {
-                p.roll(now, o.baseline());
+                roll(p, key, o, now);
                 p.lastSeenMillis = now;
                 boolean newNet = false;
                 if (e.authenticated() && e.client() != null && stage == SmtpStage.RCPT && freshRecipient) {
@@ -283,6 +283,12 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
             metrics.registry().counter("postwarden.outbound.holds", "reason", worst.reason()).increment();
         }
         return worst;
+    }
+
+    /** Rolls profile {@code key} to {@code now}; its hours are not learned while its subject is suspended. */
+    private void roll(SenderProfile p, String key, PostwardenConfig.Outbound o, long now) {
+        int from = key.indexOf(" from ");
+        p.roll(now, o.baseline(), suspensions.containsKey(from < 0 ? key : key.substring(0, from)));
     }
 
     /** True the first time an event of this message is seen holding (queue id and instance both remembered). */
@@ -343,10 +349,10 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
     /** The /24 (IPv4) or /64 (IPv6) of {@code a}, as text. */
     static String network(InetAddress a) {
         byte[] b = a.getAddress();
-        StringBuilder sb = new StringBuilder();
         if (b.length == 4) {
             return (b[0] & 255) + "." + (b[1] & 255) + "." + (b[2] & 255) + ".0/24";
         }
+        StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 8; i += 2) {
             sb.append(Integer.toHexString((b[i] & 255) << 8 | (b[i + 1] & 255))).append(':');
         }
@@ -367,7 +373,6 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         if (s != null) {
             return s;
         }
-        freeze(subject, true);
         metrics.registry().counter("postwarden.outbound.suspensions", "reason", why.reason()).increment();
         PostwardenConfig.Outbound o = rules.config().outbound();
         Map<String, Object> details = new LinkedHashMap<>();
@@ -411,7 +416,7 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
                 continue;
             }
             synchronized (p) {
-                p.roll(now, o.baseline());
+                roll(p, key, o, now);
                 p.outcome(failed);
                 double[] x = p.recentOutcomes(now);
                 if (worst == null && failed && x[0] >= o.failures().minDeliveries()
@@ -517,19 +522,6 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         return Optional.of(new Outcome(s.view(), deleted, error));
     }
 
-    /** Marks the profiles of {@code subject} as (not) suspended: a suspended sender's hours are never folded. */
-    private void freeze(String subject, boolean frozen) {
-        for (Map.Entry<String, SenderProfile> en : profiles.asMap().entrySet()) {
-            String k = en.getKey();
-            if (k.equals(subject) || k.startsWith(subject + " from ")) {
-                SenderProfile p = en.getValue();
-                synchronized (p) {
-                    p.frozen = frozen;
-                }
-            }
-        }
-    }
-
     /**
      * Drops the current and previous hour's counts of {@code subject}'s profiles, so a released sender starts
      * afresh instead of tripping again at its next message, and the burst never becomes part of its baseline.
@@ -541,7 +533,6 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
                 SenderProfile p = en.getValue();
                 synchronized (p) {
                     p.forgetRecent();
-                    p.frozen = false;
                 }
             }
         }
@@ -592,7 +583,6 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
 
     void restore(State s) {
         suspensions.put(s.subject, s);
-        freeze(s.subject, true);
     }
 
     long expiryMillis() {
@@ -614,7 +604,7 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         long now = time.millis();
         Map<String, double[]> out = new LinkedHashMap<>();
         synchronized (p) {
-            p.roll(now, o.baseline());
+            roll(p, profileKey, o, now);
             for (int d = 0; d < SenderProfile.DIMENSIONS; d++) {
                 out.put(SenderProfile.DIMENSION_NAMES[d],
                         new double[] {p.recent(d, now), p.threshold(d, o, now), p.baseline[d]});

@@ -13,7 +13,7 @@ import java.util.Arrays;
  * {@code baseline = w x baseline + (1 - w) x count} with {@code w = 2^(-hours since the last active hour /
  * half-life)}. Idle hours are not averaged in (a user who sends in office hours is compared with office hours), but
  * time still decays the old baseline, so after a long silence the next active hour weighs more. The first active
- * hour sets the baseline. An hour with an anomaly, and any hour while the sender is suspended ({@link #frozen}), is
+ * hour sets the baseline. An hour with an anomaly, and any hour that ends while the sender is suspended, is
  * never folded: a burst must not become the sender's normal.
  *
  * <p>The threshold of each count is {@code min(ceiling, max(floor, factor x baseline))}, times
@@ -43,8 +43,6 @@ final class SenderProfile {
     long lastActiveHour = NO_HOUR;
     long activeHours;
     long lastSeenMillis;
-    /** The sender is suspended: finished hours are not folded into the baseline (a burst must never become normal). */
-    boolean frozen;
     /** The current hour had an anomaly (also in dry-run): it is not folded into the baseline either. */
     boolean anomalous;
 
@@ -75,8 +73,11 @@ final class SenderProfile {
         this.known = new int[knownCapacity];
     }
 
-    /** Moves the hour buckets forward to {@code now}, folding a finished active hour into the baseline. */
-    void roll(long now, PostwardenConfig.Baseline settings) {
+    /**
+     * Moves the hour buckets forward to {@code now}, folding a finished active hour into the baseline unless the
+     * sender is {@code suspended} (a burst must never become its normal).
+     */
+    void roll(long now, PostwardenConfig.Baseline settings, boolean suspended) {
         long h = Math.floorDiv(now, HOUR);
         if (hour == NO_HOUR) {
             hour = h;
@@ -85,7 +86,9 @@ final class SenderProfile {
         if (h <= hour) {
             return;
         }
-        fold(settings);
+        if (!suspended) {
+            fold(settings);
+        }
         if (h == hour + 1) {
             System.arraycopy(current, 0, previous, 0, DIMENSIONS);
             System.arraycopy(outcomes, 0, previousOutcomes, 0, 2);
@@ -112,7 +115,7 @@ final class SenderProfile {
     }
 
     private void fold(PostwardenConfig.Baseline settings) {
-        if (frozen || anomalous || current[MESSAGES] == 0 && current[RECIPIENTS] == 0) {
+        if (anomalous || current[MESSAGES] == 0 && current[RECIPIENTS] == 0) {
             return;
         }
         double w = 0;
