@@ -1,8 +1,8 @@
 package org.postwarden.bench;
 
 import org.postwarden.config.ConfigException;
-import org.postwarden.config.ConfigLoader;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.config.load.ConfigLoader;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -14,11 +14,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.TimeSource;
-import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 import org.postwarden.verdict.Action;
 import org.postwarden.verdict.Decision;
 
@@ -55,7 +55,7 @@ public class DecisionEngineBenchmark {
     @Setup
     public void setup() {
         Rules rules = new Rules(BenchConfig.load(config));
-        engine = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
+        engine = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
                 PostwardenMetrics.prometheus());
         workload = new Workload();
         // Every client once, so the measured part mostly finds existing keys.

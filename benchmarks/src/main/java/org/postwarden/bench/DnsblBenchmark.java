@@ -14,16 +14,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.postwarden.config.ConfigException;
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.dnsbl.QueryNames;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.model.TimeSource;
 import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 import org.postwarden.verdict.Action;
 import org.postwarden.verdict.Decision;
 
@@ -76,7 +77,7 @@ public class DnsblBenchmark {
                 BenchConfig.resource(BenchConfig.DAEMON_RESOURCE) + DNSBL_YAML));
         workload = new Workload();
         PostwardenMetrics metrics = PostwardenMetrics.prometheus();
-        ReputationStore store = new ReputationStore(rules.storeSettings(), TimeSource.SYSTEM);
+        ReputationStore store = new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM);
         if (dnsbl.equals("cached")) {
             client = new DnsblClient(rules.dnsbl(), StaticResolver.forWorkload(workload), metrics, TimeSource.SYSTEM);
             engine = new DecisionEngine(rules, store, metrics, client);

@@ -1,18 +1,18 @@
 package org.postwarden.bench;
 
 import org.postwarden.config.HostPort;
-import org.postwarden.dnsbl.CodeFilter;
 import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.dnsbl.DnsblLookup;
-import org.postwarden.dnsbl.DnsblSettings;
-import org.postwarden.dnsbl.DnsblZone;
-import org.postwarden.dnsbl.DnsblZoneParser;
-import org.postwarden.dnsbl.ZoneKind;
+import org.postwarden.dnsbl.zone.CodeFilter;
+import org.postwarden.dnsbl.zone.DnsblSettings;
+import org.postwarden.dnsbl.zone.DnsblZone;
+import org.postwarden.dnsbl.zone.DnsblZoneParser;
+import org.postwarden.dnsbl.zone.ZoneKind;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.net.InetAddress;
 import java.time.Duration;

@@ -1,18 +1,18 @@
 package org.postwarden.bench;
 
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.dnsbl.QueryNames;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.model.TimeSource;
-import org.postwarden.reputation.ReputationStore;
-import picocli.CommandLine;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -51,11 +51,11 @@ public final class DnsblOverhead implements Callable<Integer> {
                 BenchConfig.resource(BenchConfig.DAEMON_RESOURCE) + DnsblBenchmark.DNSBL_YAML));
         Workload w = new Workload();
         PostwardenMetrics metrics = PostwardenMetrics.prometheus();
-        DecisionEngine off = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
+        DecisionEngine off = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
                 metrics);
         try (DnsblClient client = new DnsblClient(rules.dnsbl(), noListings ? new StaticResolver()
                 : StaticResolver.forWorkload(w), metrics, TimeSource.SYSTEM)) {
-            DecisionEngine on = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(),
+            DecisionEngine on = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(),
                     TimeSource.SYSTEM), metrics, client);
             PolicyTraffic t = new PolicyTraffic(w, 4242);
             MailEvent[] events = new MailEvent[1 << 17];

@@ -12,16 +12,16 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.model.TimeSource;
 import org.postwarden.outbound.AlertSink;
 import org.postwarden.outbound.OutboundGuard;
-import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 import org.postwarden.verdict.Decision;
 
 import java.util.SplittableRandom;
@@ -66,7 +66,7 @@ public class OutboundGuardBenchmark {
     public void setup() throws Exception {
         Rules rules = new Rules(ConfigLoader.load("outbound benchmark", CONFIG));
         PostwardenMetrics metrics = PostwardenMetrics.prometheus();
-        DecisionEngine e = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
+        DecisionEngine e = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
                 metrics);
         if ("on".equals(guard)) {
             e = e.withOutbound(new OutboundGuard(rules, TimeSource.SYSTEM,

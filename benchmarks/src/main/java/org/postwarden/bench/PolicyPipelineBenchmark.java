@@ -16,14 +16,14 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
 import org.postwarden.policy.codec.PolicyLimits;
 import org.postwarden.policy.codec.PolicyReplyEncoder;
 import org.postwarden.policy.codec.PolicyRequestDecoder;
 import org.postwarden.policy.handler.PolicyHandler;
-import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 import org.postwarden.runtime.DaemonContext;
 
 import java.nio.charset.StandardCharsets;
@@ -52,7 +52,7 @@ public class PolicyPipelineBenchmark {
     public void setup() {
         PostwardenConfig config = BenchConfig.load("high");
         Rules rules = new Rules(config);
-        DecisionEngine engine = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(),
+        DecisionEngine engine = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(),
                 TimeSource.SYSTEM), PostwardenMetrics.prometheus());
         DaemonContext context = new DaemonContext(engine, engine.metrics(), TimeSource.SYSTEM);
         PostwardenConfig.Policy p = config.policy();

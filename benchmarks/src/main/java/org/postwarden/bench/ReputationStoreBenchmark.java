@@ -11,12 +11,13 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-import org.postwarden.engine.Rules;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.TimeSource;
 import org.postwarden.reputation.CounterType;
 import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +54,7 @@ public class ReputationStoreBenchmark {
     @Setup
     public void setup() {
         Rules rules = new Rules(BenchConfig.load("embedded"));
-        store = new ReputationStore(rules.storeSettings(), TimeSource.SYSTEM);
+        store = new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM);
         Workload w = new Workload();
         hosts = new ClientKey[w.clients()];
         subnets = new ClientKey[w.clients()];

@@ -1,7 +1,6 @@
 package org.postwarden.bench;
 
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
@@ -10,15 +9,17 @@ import org.postwarden.model.ManualTimeSource;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.reputation.CounterType;
 import org.postwarden.reputation.ReputationStore;
-import picocli.CommandLine;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
-import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.Reference;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import javax.management.ObjectName;
 
 /**
  * Heap used by a reputation store holding {@code --hosts} distinct IPv4 clients (default 1,000,000) spread over
@@ -74,7 +75,7 @@ public final class StoreHeapMeasure implements Callable<Integer> {
         }
         ManualTimeSource time = new ManualTimeSource(System.currentTimeMillis());
         Rules rules = new Rules(BenchConfig.load(engineMode ? "default" : "embedded"));
-        ReputationStore store = new ReputationStore(rules.storeSettings(), time);
+        ReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
         DecisionEngine engine = engineMode ? new DecisionEngine(rules, store, PostwardenMetrics.prometheus()) : null;
         if (engine != null) {
             warmEngine(engine);

@@ -10,12 +10,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import org.postwarden.admin.AdminQueries;
 import org.postwarden.admin.AdminViews;
-import org.postwarden.admin.Suspensions;
+import org.postwarden.api.Engine;
+import org.postwarden.api.Suspensions;
 import org.postwarden.config.Durations;
-import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.RecentDecisions;
+import org.postwarden.model.BanKeys;
 import org.postwarden.model.Cidr;
-import org.postwarden.model.ClientKey;
 import org.postwarden.reputation.Ban;
 import org.postwarden.runtime.DaemonContext;
 import org.postwarden.runtime.Listener;
@@ -199,7 +198,7 @@ final class AdminApi implements HttpHandler {
     // ---- endpoints ------------------------------------------------------------------------------------------
 
     private Map<String, Object> status() {
-        DecisionEngine engine = context.engine();
+        AdminQueries queries = new AdminQueries(context.engine(), suspensions);
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("version", version());
         long started = ManagementFactory.getRuntimeMXBean().getStartTime();
@@ -217,26 +216,20 @@ final class AdminApi implements HttpHandler {
         }
         s.put("listeners", ls);
         s.put("restartNeeded", ReloadCoordinator.restartNeeded(context.startConfig(), context.config()));
-        Map<String, Object> store = new LinkedHashMap<>();
-        store.put("clientKeys", engine.store().clientCount());
-        store.put("users", engine.store().userCount());
-        store.put("bans", engine.store().activeBans().size());
-        s.put("store", store);
+        s.put("store", queries.storeSizes());
         Map<String, Long> decisions = new TreeMap<>();
         for (Counter c : context.metrics().registry().find("postwarden.decisions").counters()) {
             decisions.merge(String.valueOf(c.getId().getTag("action")), (long) c.count(), Long::sum);
         }
         s.put("decisionsSinceStart", decisions);
-        RecentDecisions recent = engine.recent();
-        s.put("recentDecisions", recent == null ? null : Map.of("recorded", recent.recorded(),
-                "capacity", recent.capacity()));
+        s.put("recentDecisions", queries.recentDecisions());
         List<String> failing = new ArrayList<>();
         for (Gauge g : context.metrics().registry().find("postwarden.dnsbl.zone.failing").gauges()) {
             if (g.value() > 0) {
                 failing.add(g.getId().getTag("zone"));
             }
         }
-        s.put("dnsbl", Map.of("enabled", engine.dnsbl() != null, "failingZones", failing));
+        s.put("dnsbl", Map.of("enabled", queries.dnsblEnabled(), "failingZones", failing));
         s.put("suspendedUsers", "not tracked yet (outbound guard)");
         return s;
     }
@@ -269,27 +262,22 @@ final class AdminApi implements HttpHandler {
 
     private Map<String, Object> bans() {
         List<AdminViews.BanView> list = new ArrayList<>();
-        for (Ban b : context.engine().store().activeBans()) {
+        for (Ban b : context.engine().bans().active()) {
             list.add(AdminViews.ban(b));
         }
         return Map.of("bans", list, "count", list.size());
     }
 
     private Answer addBan(JsonNode body) throws Refusal {
-        DecisionEngine engine = context.engine();
+        Engine engine = context.engine();
         String cidr = text(body, "cidr", true);
-        ClientKey key;
-        try {
-            key = AdminQueries.banKey(cidr, engine.rules().widePrefix());
-        } catch (IllegalArgumentException e) {
-            throw new Refusal(400, e.getMessage());
-        }
+        Cidr target = target(cidr);
         String d = text(body, "duration", false);
         Duration duration;
         if (d == null || d.isBlank()) {
-            duration = Duration.ofDays(1);
+            duration = null; // the escalation step of bans.durations for the target's earlier offenses
         } else if (d.trim().equalsIgnoreCase("permanent")) {
-            duration = null;
+            duration = Engine.PERMANENT;
         } else {
             try {
                 duration = Durations.parse(d);
@@ -302,35 +290,46 @@ final class AdminApi implements HttpHandler {
         }
         String reason = text(body, "reason", false);
         String detail = "by admin" + (reason == null || reason.isBlank() ? "" : ": " + clean(reason));
-        Ban b = engine.store().ban(key, duration, "admin", detail);
-        LOG.info("admin: banned {} {} ({})", key.cidr(), duration == null ? "permanently"
-                : "for " + Durations.format(duration), detail);
+        Ban b = engine.ban(target, duration, "admin", detail);
+        LOG.info("admin: banned {} {} ({})", b.key().cidr(), b.permanent() ? "permanently"
+                : "for " + Durations.format(Duration.ofMillis(b.untilMillis() - b.sinceMillis())), detail);
         persist();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ban", AdminViews.ban(b));
-        out.put("warnings", new AdminQueries(engine, suspensions).banWarnings(key));
+        out.put("warnings", new AdminQueries(engine, suspensions).banWarnings(target));
         return new Answer(200, out);
     }
 
-    private Answer removeBan(String cidr) throws Refusal {
-        DecisionEngine engine = context.engine();
-        ClientKey key;
+    /** The ban target {@code cidr}, refused with the value and what bans apply to. */
+    private Cidr target(String cidr) throws Refusal {
+        Cidr c;
         try {
-            key = AdminQueries.banKey(cidr, engine.rules().widePrefix());
+            c = Cidr.parse(cidr);
         } catch (IllegalArgumentException e) {
-            throw new Refusal(400, e.getMessage());
+            throw new Refusal(400, "cidr = \"" + cidr + "\": " + e.getMessage());
         }
-        if (!engine.store().unban(key)) {
-            throw new Refusal(404, "no active ban on " + key.cidr());
+        try {
+            BanKeys.of(c, context.config().store().ipv6WidePrefix());
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(400, "cidr = \"" + cidr + "\": " + e.getMessage());
         }
-        LOG.info("admin: lifted the ban on {}", key.cidr());
+        return c;
+    }
+
+    private Answer removeBan(String cidr) throws Refusal {
+        Cidr target = target(cidr);
+        String key = BanKeys.of(target, context.config().store().ipv6WidePrefix()).cidr();
+        if (!context.engine().unban(target)) {
+            throw new Refusal(404, "no active ban on " + key);
+        }
+        LOG.info("admin: lifted the ban on {}", key);
         persist();
-        return new Answer(200, Map.of("removed", key.cidr()));
+        return new Answer(200, Map.of("removed", key));
     }
 
     /** The outbound guard's suspensions, or the injected ones (tests, no guard). */
     private Suspensions suspensions() {
-        return context.engine().outbound() != null ? context.engine().outbound() : suspensions;
+        return new AdminQueries(context.engine(), suspensions).suspensions();
     }
 
     private Answer release(String name) throws Refusal {

@@ -1,10 +1,10 @@
 package org.postwarden.app;
 
-import org.postwarden.admin.Suspensions;
+import org.postwarden.api.Suspensions;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.daemon.Daemon;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
-import org.postwarden.runtime.Daemon;
 import org.postwarden.runtime.ListenerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -2,7 +2,7 @@ package org.postwarden.app;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import org.postwarden.admin.Suspensions;
+import org.postwarden.api.Suspensions;
 import org.postwarden.config.HostPort;
 import org.postwarden.runtime.DaemonContext;
 import org.postwarden.runtime.Listener;

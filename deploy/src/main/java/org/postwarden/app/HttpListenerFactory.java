@@ -1,6 +1,6 @@
 package org.postwarden.app;
 
-import org.postwarden.admin.Suspensions;
+import org.postwarden.api.Suspensions;
 import org.postwarden.runtime.DaemonContext;
 import org.postwarden.runtime.Listener;
 import org.postwarden.runtime.ListenerFactory;

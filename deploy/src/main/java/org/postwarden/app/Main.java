@@ -1,17 +1,17 @@
 package org.postwarden.app;
 
 import org.postwarden.config.ConfigException;
-import org.postwarden.config.ConfigLoader;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.config.load.ConfigLoader;
+import org.postwarden.daemon.Daemon;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
-import org.postwarden.runtime.Daemon;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

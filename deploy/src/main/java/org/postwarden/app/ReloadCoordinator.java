@@ -8,10 +8,10 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import org.postwarden.config.ConfigException;
-import org.postwarden.config.ConfigLoader;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.config.load.ConfigLoader;
+import org.postwarden.daemon.Daemon;
 import org.postwarden.model.TimeSource;
-import org.postwarden.runtime.Daemon;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

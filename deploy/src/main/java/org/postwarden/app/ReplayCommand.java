@@ -2,13 +2,14 @@ package org.postwarden.app;
 
 import org.postwarden.config.ConfigException;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.daemon.Engines;
 import org.postwarden.ingest.replay.Replay;
 import org.postwarden.ingest.replay.ReplayReport;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -75,7 +76,7 @@ final class ReplayCommand implements Callable<Integer> {
         // the report lists bans and alerts; their log lines would only repeat them on stderr
         Runnable restore = verbose ? () -> { } : quiet("org.postwarden");
         try {
-            ReplayReport report = new Replay(cfg, quiet ? null : line -> {
+            ReplayReport report = new Replay(cfg, Engines::offline, quiet ? null : line -> {
                 err.println(line);
                 err.flush();
             }).run(files);

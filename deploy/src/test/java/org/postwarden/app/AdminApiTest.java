@@ -8,13 +8,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.postwarden.admin.Suspensions;
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.api.Suspensions;
+import org.postwarden.config.load.ConfigLoader;
+import org.postwarden.daemon.Daemon;
 import org.postwarden.metrics.PostwardenMetrics;
-import org.postwarden.model.ManualTimeSource;
 import org.postwarden.model.MailEvent;
+import org.postwarden.model.ManualTimeSource;
 import org.postwarden.model.SmtpStage;
-import org.postwarden.runtime.Daemon;
 import org.postwarden.verdict.Action;
 import org.postwarden.verdict.Decision;
 import org.slf4j.LoggerFactory;
@@ -118,7 +118,7 @@ class AdminApiTest {
     }
 
     Decision decide(MailEvent e) {
-        return daemon.context().engine().decideNow(e);
+        return daemon.engine().current().decideNow(e);
     }
 
     @Test
@@ -146,7 +146,7 @@ class AdminApiTest {
             String almost = token().substring(0, 63) + (token().endsWith("0") ? "1" : "0");
             assertEquals(401, call("GET", "/admin/status", almost, null).statusCode());
             assertEquals(401, call("POST", "/admin/bans", almost, "{\"cidr\":\"192.0.2.1\"}").statusCode());
-            assertEquals(0, daemon.context().engine().store().activeBans().size(), "nothing done without the token");
+            assertEquals(0, daemon.engine().current().store().activeBans().size(), "nothing done without the token");
             assertEquals(200, call("GET", "/admin/status", token(), null).statusCode());
             assertEquals(3, logs.list.stream().filter(e -> e.getFormattedMessage().contains("refused")).count(),
                     "one log line per refusal: " + logs.list);

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.it.harness.Exec;
 import org.postwarden.it.harness.Requirements;
 

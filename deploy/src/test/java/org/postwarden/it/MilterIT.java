@@ -6,8 +6,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.postwarden.config.ConfigLoader;
-import org.postwarden.engine.Rules;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.it.harness.Exec;
 import org.postwarden.it.harness.PostfixInstance;
 import org.postwarden.it.harness.Requirements;
@@ -17,8 +16,9 @@ import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.TimeSource;
-import org.postwarden.reputation.ReputationStore;
-import org.postwarden.reputation.SnapshotFile;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.reputation.memory.SnapshotFile;
+import org.postwarden.rules.Rules;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -85,7 +85,7 @@ class MilterIT {
     /** A ban can only come from state today (no admin API yet): write it into the snapshot the daemon restores. */
     static void writeSnapshotWithBan(Path file, String ip) throws Exception {
         Rules rules = new Rules(ConfigLoader.load("it", config()));
-        ReputationStore store = new ReputationStore(rules.storeSettings(), TimeSource.SYSTEM);
+        MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM);
         store.ban(ClientKey.of(Cidr.parseAddress(ip), KeyLevel.HOST, 48), Duration.ofHours(1), "admin",
                 "end-to-end test");
         new SnapshotFile(file).save(store);

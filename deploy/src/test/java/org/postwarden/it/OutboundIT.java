@@ -7,8 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postwarden.config.ConfigLoader;
-import org.postwarden.engine.Rules;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.it.harness.PostfixInstance;
 import org.postwarden.it.harness.Requirements;
 import org.postwarden.it.harness.SinkMessage;
@@ -20,6 +19,7 @@ import org.postwarden.model.SmtpStage;
 import org.postwarden.outbound.AlertSink;
 import org.postwarden.outbound.OutboundGuard;
 import org.postwarden.outbound.OutboundSnapshot;
+import org.postwarden.rules.Rules;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

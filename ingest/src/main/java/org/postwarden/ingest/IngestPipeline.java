@@ -1,44 +1,31 @@
 package org.postwarden.ingest;
 
-import org.postwarden.engine.SignalRecorder;
+import org.postwarden.api.Engine;
 import org.postwarden.ingest.parse.LogEvent;
 import org.postwarden.ingest.parse.LogLineParser;
 import org.postwarden.ingest.parse.Timestamps;
 import org.postwarden.ingest.source.LineSink;
 import org.postwarden.model.TimeSource;
-import org.postwarden.outbound.DeliveryOutcomes;
 
 import java.time.Duration;
-import java.util.function.Supplier;
 
 /**
  * From a line to the store: parse ({@link LogLineParser}), drop what is too old ({@code ingest.max-line-age}), count,
- * and hand the signal to the {@link SignalRecorder}, which scores and bans, or a delivery result to the current
- * {@link DeliveryOutcomes} (never both). One pipeline for all sources; each source gets its own {@link #sink} (its
+ * and hand the signal to the engine ({@link Engine#observe}), which scores and bans, or a delivery result to
+ * {@link Engine#delivered} (never both). One pipeline for all sources; each source gets its own {@link #sink} (its
  * own year inference for classic time stamps). Thread-safe; never blocks.
  */
 public final class IngestPipeline {
-    private final SignalRecorder recorder;
-    private final Supplier<DeliveryOutcomes> deliveries;
+    private final Engine engine;
     private final TimeSource time;
     private final long maxAgeMillis;
     private final IngestMetrics metrics;
     private final int maxLineLength;
 
-    /** A pipeline that counts delivery results but hands them to nobody. */
-    public IngestPipeline(SignalRecorder recorder, TimeSource time, Duration maxLineAge, int maxLineLength,
+    /** A pipeline into {@code engine}. */
+    public IngestPipeline(Engine engine, TimeSource time, Duration maxLineAge, int maxLineLength,
             IngestMetrics metrics) {
-        this(recorder, () -> DeliveryOutcomes.NONE, time, maxLineAge, maxLineLength, metrics);
-    }
-
-    /**
-     * @param recorder   scores the signals
-     * @param deliveries where delivery results go, asked for every such line (a reload swaps the engine and its sink)
-     */
-    public IngestPipeline(SignalRecorder recorder, Supplier<DeliveryOutcomes> deliveries, TimeSource time,
-            Duration maxLineAge, int maxLineLength, IngestMetrics metrics) {
-        this.recorder = recorder;
-        this.deliveries = deliveries;
+        this.engine = engine;
         this.time = time;
         this.maxAgeMillis = maxLineAge.toMillis();
         this.maxLineLength = maxLineLength;
@@ -87,9 +74,9 @@ public final class IngestPipeline {
         }
         LogEvent.Delivery d = e.delivery();
         if (d != null) {
-            deliveries.get().delivery(d.queueId(), d.status(), e.timeMillis() > 0 ? e.timeMillis() : time.millis());
+            engine.delivered(d.queueId(), d.status(), e.timeMillis() > 0 ? e.timeMillis() : time.millis());
         } else {
-            recorder.record(e.toSignal());
+            engine.observe(e.toSignal());
         }
         metrics.event(e.category());
         metrics.line(source, "event");

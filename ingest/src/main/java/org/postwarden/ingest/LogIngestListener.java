@@ -1,9 +1,6 @@
 package org.postwarden.ingest;
 
 import org.postwarden.config.PostwardenConfig;
-import org.postwarden.engine.BanListener;
-import org.postwarden.engine.SignalRecorder;
-import org.postwarden.ingest.rdns.DnsScannerCheck;
 import org.postwarden.ingest.source.FileFollower;
 import org.postwarden.ingest.source.Offsets;
 import org.postwarden.ingest.syslog.SyslogReceiver;
@@ -22,10 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Log ingestion inside the daemon: followed files and Docker logs (on one thread of their own, polled every
- * {@code ingest.poll-interval}), the syslog receiver (Netty), all feeding one {@link IngestPipeline} and one
- * {@link SignalRecorder} on the shared store; delivery results go to the current engine's
- * {@code deliveryOutcomes()}. Sources and the scanner resolver are fixed at start; weights, thresholds, lists and
- * the delivery sink follow reloads (they are read from the current engine for every line).
+ * {@code ingest.poll-interval}), the syslog receiver (Netty), all feeding one {@link IngestPipeline} into the engine
+ * ({@code observe} for signals, {@code delivered} for delivery results). Sources are fixed at start; weights,
+ * thresholds and lists follow reloads (the engine applies the rules in force for every line).
  */
 public final class LogIngestListener implements Listener {
     private static final Logger LOG = LoggerFactory.getLogger(LogIngestListener.class);
@@ -37,7 +33,6 @@ public final class LogIngestListener implements Listener {
     private Offsets offsets;
     private ScheduledExecutorService files;
     private SyslogReceiver syslog;
-    private DnsScannerCheck scanners;
     private long lastSave;
 
     public LogIngestListener(DaemonContext context) {
@@ -58,15 +53,9 @@ public final class LogIngestListener implements Listener {
 
     @Override
     public void start() {
-        PostwardenConfig start = context.startConfig();
         IngestMetrics metrics = new IngestMetrics(context.metrics().registry());
-        if (start.bans().scanners().enabled() && start.bans().threshold() > 0) {
-            scanners = DnsScannerCheck.create(start.bans().scanners(),
-                    name -> context.engine().rules().bans().scannerSuffix(name), context.time());
-        }
-        SignalRecorder recorder = new SignalRecorder(context::engine, context.time(), scanners, BanListener.NONE);
-        IngestPipeline pipeline = new IngestPipeline(recorder, () -> context.engine().deliveryOutcomes(),
-                context.time(), config.maxLineAge(), config.maxLineLength(), metrics);
+        IngestPipeline pipeline = new IngestPipeline(context.engine(), context.time(), config.maxLineAge(),
+                config.maxLineLength(), metrics);
         offsets = config.statePath().isBlank() ? Offsets.none() : Offsets.load(Path.of(config.statePath()));
         config.files().forEach(f -> followers.add(new FileFollower(Path.of(f), false, config.maxLineLength(),
                 pipeline.sink("file"), offsets)));
@@ -129,9 +118,6 @@ public final class LogIngestListener implements Listener {
         followers.forEach(FileFollower::close);
         if (offsets != null) {
             offsets.save();
-        }
-        if (scanners != null) {
-            scanners.close();
         }
     }
 

@@ -4,21 +4,28 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.api.DeliveryOutcomes;
+import org.postwarden.api.Engine;
+import org.postwarden.api.LogSignal;
+import org.postwarden.api.SignalOutcome;
 import org.postwarden.config.PostwardenConfig;
-import org.postwarden.engine.BanListener;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
-import org.postwarden.engine.SignalRecorder;
 import org.postwarden.ingest.source.LineSink;
-import org.postwarden.model.ManualTimeSource;
 import org.postwarden.metrics.PostwardenMetrics;
-import org.postwarden.outbound.DeliveryOutcomes;
-import org.postwarden.reputation.ReputationStore;
+import org.postwarden.model.Cidr;
+import org.postwarden.model.MailEvent;
+import org.postwarden.model.ManualTimeSource;
+import org.postwarden.reputation.Ban;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
+import org.postwarden.verdict.Decision;
 
+import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -26,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Delivery lines go to the current {@link DeliveryOutcomes}, never to the score recorder; the age rule holds. */
+/** Delivery lines go to the current {@link DeliveryOutcomes}, never to the signal recorder (Engine.observe); the age rule holds. */
 class IngestPipelineDeliveryTest {
     private static final long NOW = Instant.parse("2025-11-22T10:30:00Z").toEpochMilli();
     private static final String SENT = "2025-11-22T10:00:01+00:00 mx postfix/smtp[1234]: 4ABC12DEF: "
@@ -46,6 +53,57 @@ class IngestPipelineDeliveryTest {
         }
     }
 
+    /** The engine, with delivery results sent to whatever {@code current} holds at that moment. */
+    static final class DeliveriesTo implements Engine {
+        private final Engine engine;
+        private final AtomicReference<DeliveryOutcomes> current;
+
+        DeliveriesTo(Engine engine, AtomicReference<DeliveryOutcomes> current) {
+            this.engine = engine;
+            this.current = current;
+        }
+
+        @Override
+        public void delivered(String queueId, DeliveryOutcomes.Status status, long timeMillis) {
+            current.get().delivery(queueId, status, timeMillis);
+        }
+
+        @Override
+        public CompletionStage<Decision> decide(MailEvent event) {
+            return engine.decide(event);
+        }
+
+        @Override
+        public SignalOutcome observe(LogSignal signal) {
+            return engine.observe(signal);
+        }
+
+        @Override
+        public OpenSession connectionOpened(InetAddress client) {
+            return engine.connectionOpened(client);
+        }
+
+        @Override
+        public Ban ban(Cidr target, Duration duration, String reason, String detail) {
+            return engine.ban(target, duration, reason, detail);
+        }
+
+        @Override
+        public boolean unban(Cidr target) {
+            return engine.unban(target);
+        }
+
+        @Override
+        public BanList bans() {
+            return engine.bans();
+        }
+
+        @Override
+        public PostwardenConfig config() {
+            return engine.config();
+        }
+    }
+
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final ManualTimeSource time = new ManualTimeSource(NOW);
     private final Recording first = new Recording();
@@ -61,10 +119,9 @@ class IngestPipelineDeliveryTest {
                 bans: {threshold: 0}
                 """);
         Rules rules = new Rules(c);
-        DecisionEngine engine = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(), time),
+        DecisionEngine engine = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), time),
                 new PostwardenMetrics(registry));
-        SignalRecorder recorder = new SignalRecorder(() -> engine, time, null, BanListener.NONE);
-        pipeline = new IngestPipeline(recorder, current::get, time, c.ingest().maxLineAge(),
+        pipeline = new IngestPipeline(new DeliveriesTo(engine, current), time, c.ingest().maxLineAge(),
                 c.ingest().maxLineLength(), new IngestMetrics(registry));
         sink = pipeline.sink("file");
     }

@@ -3,15 +3,15 @@ package org.postwarden.ingest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.postwarden.config.ConfigLoader;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.config.load.ConfigLoader;
+import org.postwarden.daemon.Daemon;
 import org.postwarden.ingest.export.BanExportListener;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.TimeSource;
-import org.postwarden.runtime.Daemon;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -66,7 +66,7 @@ class LogIngestListenerTest {
             await(() -> Files.exists(dir.resolve("bans.cidr")), "the map at start");
             Files.writeString(log, ("Nov 22 10:00:01 mx postfix/postscreen[1]: PREGREET 11 after 0.1 from "
                     + "[192.0.2.201]:5: EHLO x\n").repeat(3), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-            await(() -> d.context().engine().store().activeBan(bot).isPresent(), "the ban");
+            await(() -> d.engine().current().store().activeBan(bot).isPresent(), "the ban");
             await(() -> {
                 try {
                     return Files.readString(dir.resolve("bans.cidr")).contains("192.0.2.201/32 REJECT");
@@ -74,7 +74,7 @@ class LogIngestListenerTest {
                     return false;
                 }
             }, "the exported ban");
-            assertFalse(d.context().engine().store().activeBan(old).isPresent(), "history before start not read");
+            assertFalse(d.engine().current().store().activeBan(old).isPresent(), "history before start not read");
         }
         assertTrue(Files.readString(dir.resolve("offsets")).contains(log.toString()), "offsets saved at stop");
     }

@@ -3,8 +3,8 @@ package org.postwarden.milter;
 import org.junit.jupiter.api.Test;
 import org.nightcode.milter.util.Log;
 import org.postwarden.config.ConfigException;
-import org.postwarden.config.ConfigLoader;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.config.load.ConfigLoader;
 
 import java.time.Duration;
 import java.util.List;

@@ -4,13 +4,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.engine.Check;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.ManualTimeSource;
 import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 import org.postwarden.runtime.DaemonContext;
 
 import java.io.ByteArrayOutputStream;
@@ -25,6 +26,8 @@ public final class MilterTestSupport {
     public final ManualTimeSource time = new ManualTimeSource(T0);
     public final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     public final DaemonContext context;
+    /** The engine behind {@link #context} (tests read its store to check what was counted). */
+    public final DecisionEngine engine;
     public final MilterPipeline pipeline;
 
     public MilterTestSupport(String yaml) throws Exception {
@@ -33,9 +36,9 @@ public final class MilterTestSupport {
 
     public MilterTestSupport(String yaml, List<Check> checks) throws Exception {
         Rules rules = new Rules(ConfigLoader.load("test", yaml));
-        ReputationStore store = new ReputationStore(rules.storeSettings(), time);
+        ReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
         PostwardenMetrics metrics = new PostwardenMetrics(registry);
-        DecisionEngine engine = checks == null ? new DecisionEngine(rules, store, metrics)
+        this.engine = checks == null ? new DecisionEngine(rules, store, metrics)
                 : new DecisionEngine(rules, store, metrics, checks);
         this.context = new DaemonContext(engine, metrics, time);
         this.pipeline = new MilterPipeline(context);

@@ -1,13 +1,14 @@
 package org.postwarden.policy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.engine.Check;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.ManualTimeSource;
 import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 import org.postwarden.runtime.DaemonContext;
 
 import java.util.List;
@@ -25,7 +26,7 @@ public final class PolicyTestSupport {
 
     public PolicyTestSupport(String yaml, List<Check> checks) throws Exception {
         Rules rules = new Rules(ConfigLoader.load("test", yaml));
-        ReputationStore store = new ReputationStore(rules.storeSettings(), time);
+        ReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
         PostwardenMetrics metrics = new PostwardenMetrics(registry);
         DecisionEngine engine = checks == null ? new DecisionEngine(rules, store, metrics)
                 : new DecisionEngine(rules, store, metrics, checks);

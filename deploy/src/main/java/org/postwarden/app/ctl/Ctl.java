@@ -2,14 +2,14 @@ package org.postwarden.app.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.postwarden.config.ConfigException;
-import org.postwarden.config.ConfigLoader;
 import org.postwarden.config.HostPort;
 import org.postwarden.config.PostwardenConfig;
-import picocli.CommandLine;
+import org.postwarden.config.load.ConfigLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -37,7 +37,7 @@ public final class BanExportListener implements Listener {
 
     @Override
     public void start() {
-        BanExporter exporter = new BanExporter(context::engine, context.time(), new CommandRunner());
+        BanExporter exporter = new BanExporter(context.engine(), context.metrics(), context.time(), new CommandRunner());
         thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "postwarden-ban-export");
             t.setDaemon(true);

@@ -1,8 +1,9 @@
 package org.postwarden.ingest.export;
 
 import io.micrometer.core.instrument.Counter;
+import org.postwarden.api.Engine;
 import org.postwarden.config.PostwardenConfig;
-import org.postwarden.engine.DecisionEngine;
+import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.TimeSource;
@@ -23,7 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.function.Supplier;
 
 /**
  * Keeps the store's bans outside Postwarden: a Postfix {@code cidr:} table ({@code bans.export.cidr-map}) with one
@@ -40,7 +40,8 @@ import java.util.function.Supplier;
 public final class BanExporter {
     private static final Logger LOG = LoggerFactory.getLogger(BanExporter.class);
     private static final int MAX_COMMANDS_PER_TICK = 100;
-    private final Supplier<DecisionEngine> engine;
+    private final Engine engine;
+    private final PostwardenMetrics metrics;
     private final TimeSource time;
     private final CommandRunner runner;
     private TreeSet<String> written;
@@ -48,8 +49,9 @@ public final class BanExporter {
     private final Map<ClientKey, Long> pushed = new HashMap<>();
     private final java.util.Set<String> pushedPermanent = new java.util.HashSet<>();
 
-    public BanExporter(Supplier<DecisionEngine> engine, TimeSource time, CommandRunner runner) {
+    public BanExporter(Engine engine, PostwardenMetrics metrics, TimeSource time, CommandRunner runner) {
         this.engine = engine;
+        this.metrics = metrics;
         this.time = time;
         this.runner = runner;
     }
@@ -57,13 +59,12 @@ public final class BanExporter {
     /** One round; returns whether the cidr map was (re)written. Never throws. */
     public boolean tick() {
         try {
-            DecisionEngine e = engine.get();
-            PostwardenConfig.BanExport cfg = e.rules().config().bans().export();
-            List<Ban> bans = e.store().activeBans();
+            PostwardenConfig.BanExport cfg = engine.config().bans().export();
+            Engine.BanList bans = engine.bans();
             if (!cfg.nftablesCommand().isEmpty()) {
-                nftables(cfg, bans, e.rules().bans().permanent());
+                nftables(cfg, bans.active(), bans.permanent());
             }
-            return cfg.cidrMap().isBlank() ? false : cidrMap(cfg, bans, e.rules().bans().permanent());
+            return cfg.cidrMap().isBlank() ? false : cidrMap(cfg, bans.active(), bans.permanent());
         } catch (RuntimeException ex) {
             LOG.error("ban export failed", ex);
             return false;
@@ -185,6 +186,6 @@ public final class BanExporter {
 
     private void count(String target, String result) {
         Counter.builder("postwarden.ban.exports").description("Ban exports: cidr map writes and commands")
-                .tags("target", target, "result", result).register(engine.get().metrics().registry()).increment();
+                .tags("target", target, "result", result).register(metrics.registry()).increment();
     }
 }

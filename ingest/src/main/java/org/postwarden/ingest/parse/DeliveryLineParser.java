@@ -1,6 +1,6 @@
 package org.postwarden.ingest.parse;
 
-import org.postwarden.outbound.DeliveryOutcomes;
+import org.postwarden.api.DeliveryOutcomes;
 
 /**
  * Delivery agents' result lines: smtp(8), lmtp(8), local(8), virtual(8), pipe(8), error(8), discard(8). Form,

@@ -1,7 +1,7 @@
 package org.postwarden.ingest.parse;
 
-import org.postwarden.engine.LogSafe;
 import org.postwarden.model.Cidr;
+import org.postwarden.text.LogSafe;
 
 import java.net.InetAddress;
 

@@ -1,8 +1,8 @@
 package org.postwarden.ingest.parse;
 
-import org.postwarden.engine.LogSignal;
+import org.postwarden.api.DeliveryOutcomes;
+import org.postwarden.api.LogSignal;
 import org.postwarden.model.Signal;
-import org.postwarden.outbound.DeliveryOutcomes;
 
 import java.net.InetAddress;
 

@@ -5,7 +5,7 @@
  *
  * <p>Hostile input: a line's length is checked before anything else looks at it, parsing is {@code indexOf} and
  * {@code startsWith} only (no regular expressions, so nothing can backtrack), client-supplied text is escaped and
- * truncated ({@link org.postwarden.engine.LogSafe}) and addresses are IP literals only (never DNS).
+ * truncated ({@link org.postwarden.text.LogSafe}) and addresses are IP literals only (never DNS).
  *
  * <p>Thread-safety: the parsers are stateless; {@link org.postwarden.ingest.parse.Timestamps} (year inference for
  * classic syslog stamps) synchronises internally. Known limits: classic stamps carry no year and no zone: the year

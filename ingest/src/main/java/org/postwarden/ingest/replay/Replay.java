@@ -1,19 +1,15 @@
 package org.postwarden.ingest.replay;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.postwarden.api.Engine;
+import org.postwarden.api.EngineFactory;
 import org.postwarden.config.PostwardenConfig;
-import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
-import org.postwarden.engine.SignalRecorder;
 import org.postwarden.ingest.parse.LogEvent;
 import org.postwarden.ingest.parse.LogLineParser;
 import org.postwarden.ingest.parse.Timestamps;
 import org.postwarden.ingest.source.DockerJsonDecoder;
 import org.postwarden.ingest.source.LineSplitter;
-import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.ManualTimeSource;
 import org.postwarden.model.TimeSource;
-import org.postwarden.reputation.ReputationStore;
 
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -43,6 +39,7 @@ public final class Replay {
     private static final long PROGRESS_MIN_BYTES = 16L << 20;
     private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
     private final PostwardenConfig config;
+    private final EngineFactory engines;
     private final Consumer<String> progress;
     private final ZoneId zone;
     private final TimeSource clock;
@@ -51,13 +48,15 @@ public final class Replay {
      * @param config   the configuration whose weights, thresholds and lists are simulated
      * @param progress where progress lines go, or null for none
      */
-    public Replay(PostwardenConfig config, Consumer<String> progress) {
-        this(config, progress, ZoneId.systemDefault(), TimeSource.SYSTEM);
+    public Replay(PostwardenConfig config, EngineFactory engines, Consumer<String> progress) {
+        this(config, engines, progress, ZoneId.systemDefault(), TimeSource.SYSTEM);
     }
 
     /** With the zone of classic time stamps and the clock that anchors their year (tests). */
-    public Replay(PostwardenConfig config, Consumer<String> progress, ZoneId zone, TimeSource clock) {
+    public Replay(PostwardenConfig config, EngineFactory engines, Consumer<String> progress, ZoneId zone,
+            TimeSource clock) {
         this.config = config;
+        this.engines = engines;
         this.progress = progress;
         this.zone = zone;
         this.clock = clock;
@@ -65,18 +64,14 @@ public final class Replay {
 
     public ReplayReport run(List<Path> files) throws IOException {
         long t0 = System.nanoTime();
-        Rules rules = new Rules(config);
         ManualTimeSource time = new ManualTimeSource(0);
-        ReputationStore store = new ReputationStore(rules.storeSettings(), time);
-        PostwardenMetrics metrics = new PostwardenMetrics(new SimpleMeterRegistry());
-        DecisionEngine engine = new DecisionEngine(rules, store, metrics);
-        ReplayReport report = new ReplayReport(rules, zone);
-        SignalRecorder recorder = new SignalRecorder(() -> engine, time, null, report);
+        ReplayReport report = new ReplayReport(config, zone);
+        Engine engine = engines.create(config, time, report);
         List<Path> ordered = new ArrayList<>(files);
         ordered.sort(Comparator.comparingLong(Replay::modified));
         for (Path f : ordered) {
             report.files.add(f.toString());
-            file(f, rules, time, recorder, report);
+            file(f, time, engine, report);
         }
         report.elapsedNanos = System.nanoTime() - t0;
         return report;
@@ -90,7 +85,7 @@ public final class Replay {
         }
     }
 
-    private void file(Path path, Rules rules, ManualTimeSource time, SignalRecorder recorder, ReplayReport report)
+    private void file(Path path, ManualTimeSource time, Engine engine, ReplayReport report)
             throws IOException {
         long size = Files.size(path);
         int maxLine = config.ingest().maxLineLength();
@@ -147,7 +142,7 @@ public final class Replay {
                         time.set(at);
                     }
                     report.event(e, at >= 0 ? at : time.millis());
-                    recorder.record(e.toSignal());
+                    engine.observe(e.toSignal());
                 }
 
                 @Override

@@ -3,9 +3,9 @@ package org.postwarden.ingest.replay;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.postwarden.api.BanListener;
 import org.postwarden.config.BanDurations;
-import org.postwarden.engine.BanListener;
-import org.postwarden.engine.Rules;
+import org.postwarden.config.PostwardenConfig;
 import org.postwarden.ingest.parse.LogCategory;
 import org.postwarden.ingest.parse.LogEvent;
 import org.postwarden.model.ClientKey;
@@ -42,7 +42,8 @@ public final class ReplayReport implements BanListener {
     static final int MAX_KEYS = 2_000_000;
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT);
 
-    private final Rules rules;
+    private final int widePrefix;
+    private final List<Pattern> genericHelo;
     private final ZoneId zone;
     private final Map<LogCategory, Table> tables = new EnumMap<>(LogCategory.class);
     private final List<BanEntry> bans = new ArrayList<>();
@@ -87,8 +88,10 @@ public final class ReplayReport implements BanListener {
         final Stat other = new Stat();
     }
 
-    ReplayReport(Rules rules, ZoneId zone) {
-        this.rules = rules;
+    ReplayReport(PostwardenConfig config, ZoneId zone) {
+        this.widePrefix = config.store().ipv6WidePrefix();
+        this.genericHelo = config.helo().genericPatterns().stream()
+                .map(p -> Pattern.compile(p, Pattern.CASE_INSENSITIVE)).toList();
         this.zone = zone;
     }
 
@@ -113,7 +116,7 @@ public final class ReplayReport implements BanListener {
         t.events += n;
         if (e.client() != null) {
             stat(t.addresses, e.client(), t).add(n, at);
-            stat(t.networks, ClientKey.of(e.client(), KeyLevel.SUBNET, rules.widePrefix()), t).add(n, at);
+            stat(t.networks, ClientKey.of(e.client(), KeyLevel.SUBNET, widePrefix), t).add(n, at);
         }
         if (!e.user().isEmpty()) {
             stat(t.users, e.user(), t).add(n, at);
@@ -137,7 +140,7 @@ public final class ReplayReport implements BanListener {
         if (helo.startsWith("[")) {
             return false;
         }
-        for (Pattern p : rules.genericHelo()) {
+        for (Pattern p : genericHelo) {
             if (p.matcher(helo).matches()) {
                 return true;
             }
@@ -262,7 +265,7 @@ public final class ReplayReport implements BanListener {
             table(sb, "top addresses", top(t.addresses, topN), a -> a.getHostAddress());
             table(sb, "top networks", top(t.networks, topN), ClientKey::cidr);
             if (!t.users.isEmpty()) {
-                table(sb, "top users", top(t.users, topN), u -> org.postwarden.engine.LogSafe.escape(u, 40));
+                table(sb, "top users", top(t.users, topN), u -> org.postwarden.text.LogSafe.escape(u, 40));
             }
         }
         List<BanEntry> b;

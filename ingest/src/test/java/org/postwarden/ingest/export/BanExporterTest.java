@@ -3,16 +3,16 @@ package org.postwarden.ingest.export;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.postwarden.config.ConfigLoader;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.ManualTimeSource;
-import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,9 +34,9 @@ class BanExporterTest {
         PostwardenConfig c = ConfigLoader.load("t", "bans:\n  permanent: [198.51.100.0/24]\n  export: " + export
                 + "\n");
         Rules rules = new Rules(c);
-        engine = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(), time),
-                new PostwardenMetrics(new SimpleMeterRegistry()));
-        return new BanExporter(() -> engine, time, new CommandRunner());
+        PostwardenMetrics metrics = new PostwardenMetrics(new SimpleMeterRegistry());
+        engine = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), time), metrics);
+        return new BanExporter(engine, metrics, time, new CommandRunner());
     }
 
     ClientKey key(String ip, KeyLevel level) {

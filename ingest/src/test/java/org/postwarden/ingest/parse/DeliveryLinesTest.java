@@ -1,7 +1,7 @@
 package org.postwarden.ingest.parse;
 
 import org.junit.jupiter.api.Test;
-import org.postwarden.outbound.DeliveryOutcomes;
+import org.postwarden.api.DeliveryOutcomes;
 
 import java.util.Random;
 

@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
-import org.postwarden.config.ConfigLoader;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.config.load.ConfigLoader;
+import org.postwarden.daemon.Engines;
 import org.postwarden.ingest.parse.LogCategory;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.KeyLevel;
@@ -35,7 +36,7 @@ class ReplayTest {
     Path dir;
 
     static Replay replay(PostwardenConfig c, List<String> progress) {
-        return new Replay(c, progress == null ? null : progress::add, ZoneOffset.UTC,
+        return new Replay(c, Engines::offline, progress == null ? null : progress::add, ZoneOffset.UTC,
                 new ManualTimeSource(Instant.parse("2025-03-20T00:00:00Z").toEpochMilli()));
     }
 

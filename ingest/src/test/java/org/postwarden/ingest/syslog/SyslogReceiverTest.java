@@ -5,11 +5,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postwarden.config.ConfigLoader;
+import org.postwarden.api.BanListener;
 import org.postwarden.config.PostwardenConfig;
-import org.postwarden.engine.BanListener;
+import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.engine.DecisionEngine;
-import org.postwarden.engine.Rules;
 import org.postwarden.engine.SignalRecorder;
 import org.postwarden.ingest.IngestMetrics;
 import org.postwarden.ingest.IngestPipeline;
@@ -18,7 +17,8 @@ import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.ManualTimeSource;
-import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.rules.Rules;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,10 +53,11 @@ class SyslogReceiverTest {
         Rules rules = new Rules(c);
         // a clock that stands still: scores do not decay while the test runs
         ManualTimeSource time = new ManualTimeSource(System.currentTimeMillis());
-        engine = new DecisionEngine(rules, new ReputationStore(rules.storeSettings(), time),
-                new PostwardenMetrics(registry));
-        recorder = new SignalRecorder(() -> engine, time, null, BanListener.NONE);
-        IngestPipeline pipeline = new IngestPipeline(recorder, time, c.ingest().maxLineAge(),
+        PostwardenMetrics metrics = new PostwardenMetrics(registry);
+        recorder = new SignalRecorder(metrics, time, null, BanListener.NONE);
+        engine = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), time), metrics)
+                .withSignals(recorder);
+        IngestPipeline pipeline = new IngestPipeline(engine, time, c.ingest().maxLineAge(),
                 c.ingest().maxLineLength(), new IngestMetrics(registry));
         receiver = new SyslogReceiver(c.ingest().syslog(), pipeline);
         receiver.start();
@@ -115,8 +116,8 @@ class SyslogReceiverTest {
         assertEquals(2 * engine.rules().weight(org.postwarden.model.Signal.AUTH_FAILURE), score("192.0.2.3"), 1e-6);
         assertTrue(score("192.0.2.4") > 0);
         assertTrue(score("192.0.2.5") > 0);
-        assertTrue(recorder.userScore("admin") > 0);
-        assertTrue(recorder.userScore("bob") > 0);
+        assertTrue(recorder.userScore("admin", engine.store()) > 0);
+        assertTrue(recorder.userScore("bob", engine.store()) > 0);
     }
 
     @Test

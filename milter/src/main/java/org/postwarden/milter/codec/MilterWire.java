@@ -6,7 +6,7 @@ import org.nightcode.milter.MilterMacros;
 import org.nightcode.milter.ProtocolSteps;
 import org.nightcode.milter.ResponseCode;
 import org.nightcode.milter.codec.MilterPacket;
-import org.postwarden.engine.LogSafe;
+import org.postwarden.text.LogSafe;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

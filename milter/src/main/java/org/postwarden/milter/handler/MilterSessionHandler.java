@@ -8,9 +8,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.nightcode.milter.CommandCode;
 import org.nightcode.milter.ResponseCode;
 import org.nightcode.milter.codec.MilterPacket;
+import org.postwarden.api.Engine;
 import org.postwarden.config.Durations;
 import org.postwarden.config.PostwardenConfig;
-import org.postwarden.engine.DecisionEngine;
 import org.postwarden.milter.codec.MilterProtocolException;
 import org.postwarden.milter.codec.MilterWire;
 import org.postwarden.milter.mapping.MilterEventMapper;
@@ -19,8 +19,6 @@ import org.postwarden.milter.mapping.ReportHeader;
 import org.postwarden.milter.session.ContentFingerprint;
 import org.postwarden.milter.session.MilterSession;
 import org.postwarden.milter.session.Negotiation;
-import org.postwarden.model.ClientKey;
-import org.postwarden.model.KeyLevel;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.runtime.DaemonContext;
@@ -137,12 +135,8 @@ public final class MilterSessionHandler extends SimpleChannelInboundHandler<Milt
                 session.connect(MilterWire.connect(p));
                 metrics.session();
                 MailEvent e = MilterEventMapper.toEvent(session, SmtpStage.CONNECT, "", "");
-                DecisionEngine engine = context.engine();
-                if (e.client() != null) {
-                    ClientKey host = ClientKey.of(e.client(), KeyLevel.HOST, engine.rules().widePrefix());
-                    engine.store().connectionOpened(host);
-                    session.opened(engine.store(), host);
-                }
+                Engine engine = context.engine();
+                session.opened(engine.connectionOpened(e.client()));
                 decide(engine, e, reply);
             }
             case SMFIC_HELO -> {
@@ -243,7 +237,7 @@ public final class MilterSessionHandler extends SimpleChannelInboundHandler<Milt
 
     // ---- decisions ------------------------------------------------------------------------------------------
 
-    private void decide(DecisionEngine engine, MailEvent event, boolean reply) {
+    private void decide(Engine engine, MailEvent event, boolean reply) {
         long id = ++seq;
         long start = System.nanoTime();
         if (reply) {
@@ -327,9 +321,7 @@ public final class MilterSessionHandler extends SimpleChannelInboundHandler<Milt
         if (event.stage() == SmtpStage.END_OF_MESSAGE) {
             String report = null;
             if (cfg.header().enabled()) {
-                double score = event.client() == null ? 0 : context.engine().store().score(
-                        ClientKey.of(event.client(), KeyLevel.HOST, context.engine().rules().widePrefix()));
-                report = ReportHeader.value(score, d, session.reasons());
+                report = ReportHeader.value(d.hostScore(), d, session.reasons());
             }
             List<MilterPacket> out = MilterReplyMapper.endOfMessage(d.verdict(), session, session.negotiation(),
                     cfg.header().name(), report);

@@ -1,8 +1,7 @@
 package org.postwarden.milter.session;
 
+import org.postwarden.api.Engine;
 import org.postwarden.milter.codec.MilterWire;
-import org.postwarden.model.ClientKey;
-import org.postwarden.reputation.ReputationStore;
 import org.postwarden.verdict.Verdict;
 
 import java.util.HashMap;
@@ -27,8 +26,7 @@ public final class MilterSession {
     private String helo = "";
     private boolean refused;
 
-    private ClientKey openKey;
-    private ReputationStore openStore;
+    private Engine.OpenSession open = Engine.OpenSession.NONE;
 
     private boolean inMessage;
     private String sender = "";
@@ -104,19 +102,15 @@ public final class MilterSession {
         this.refused = r;
     }
 
-    /** Remembers the open-session gauge this connection incremented, so the close decrements the same one. */
-    public void opened(ReputationStore store, ClientKey key) {
-        this.openStore = store;
-        this.openKey = key;
+    /** Remembers the open session this connection counted, so that the close ends the same one. */
+    public void opened(Engine.OpenSession session) {
+        this.open = session;
     }
 
-    /** Decrements the open-session gauge once (idempotent). */
+    /** Ends the counted open session once (idempotent). */
     public void release() {
-        if (openStore != null) {
-            openStore.connectionClosed(openKey);
-            openStore = null;
-            openKey = null;
-        }
+        open.close();
+        open = Engine.OpenSession.NONE;
     }
 
     /** Ends the SMTP session on this milter connection (quit, or quit with a new connection to follow). */

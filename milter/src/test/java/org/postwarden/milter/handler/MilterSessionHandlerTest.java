@@ -4,15 +4,15 @@ import org.junit.jupiter.api.Test;
 import org.postwarden.engine.BanCheck;
 import org.postwarden.engine.Check;
 import org.postwarden.engine.EvaluationContext;
-import org.postwarden.engine.Rules;
-import org.postwarden.milter.MilterTestSupport;
 import org.postwarden.milter.MilterTestSupport.Mta;
 import org.postwarden.milter.MilterTestSupport.Reply;
+import org.postwarden.milter.MilterTestSupport;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
+import org.postwarden.rules.Rules;
 import org.postwarden.verdict.Action;
 
 import java.nio.ByteBuffer;
@@ -107,7 +107,7 @@ class MilterSessionHandlerTest {
         for (String mode : List.of("as-decided", "tempfail", "reject")) {
             MilterTestSupport s = new MilterTestSupport(BASE.replace("{max-concurrent-per-client: 2}",
                     "{max-concurrent-per-client: 2, connect-refusal: " + mode + "}"));
-            s.context.engine().store().ban(ClientKey.of(Cidr.parseAddress("203.0.113.0"), KeyLevel.SUBNET, 48),
+            s.engine.store().ban(ClientKey.of(Cidr.parseAddress("203.0.113.0"), KeyLevel.SUBNET, 48),
                     Duration.ofHours(1), "admin", "test");
             Mta m = s.mta();
             m.optneg();
@@ -123,7 +123,7 @@ class MilterSessionHandlerTest {
     @Test
     void ipv6ClientsComeFromTheConnectMacros() throws Exception {
         MilterTestSupport s = new MilterTestSupport(BASE);
-        s.context.engine().store().ban(ClientKey.of(Cidr.parseAddress("2001:db8:1:2::"), KeyLevel.SUBNET, 48),
+        s.engine.store().ban(ClientKey.of(Cidr.parseAddress("2001:db8:1:2::"), KeyLevel.SUBNET, 48),
                 Duration.ofHours(1), "admin", "test");
         Mta m = s.mta();
         m.optneg();
@@ -148,7 +148,7 @@ class MilterSessionHandlerTest {
         first.channel.close();
         assertContinue(connected(s, "198.51.100.20", 5).helo("mail.sender.example"));
         assertTrue(second.channel.isOpen());
-        assertEquals(2, s.context.engine().store().openConnections(ClientKey.of(
+        assertEquals(2, s.engine.store().openConnections(ClientKey.of(
                 Cidr.parseAddress("198.51.100.20"), KeyLevel.HOST, 48)), "second and fifth");
     }
 

@@ -3,7 +3,7 @@ package org.postwarden.policy.codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import org.postwarden.engine.LogSafe;
+import org.postwarden.text.LogSafe;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;

@@ -6,12 +6,12 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 import org.postwarden.engine.Check;
 import org.postwarden.engine.EvaluationContext;
-import org.postwarden.engine.Rules;
 import org.postwarden.model.MailEvent;
 import org.postwarden.policy.PolicyTestSupport;
 import org.postwarden.policy.codec.PolicyLimits;
 import org.postwarden.policy.codec.PolicyReplyEncoder;
 import org.postwarden.policy.codec.PolicyRequestDecoder;
+import org.postwarden.rules.Rules;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -1,0 +1,231 @@
+package org.postwarden.rules;
+
+import org.postwarden.config.HostPort;
+import org.postwarden.config.PostwardenConfig;
+import org.postwarden.dnsbl.zone.CodeFilter;
+import org.postwarden.dnsbl.zone.DnsblSettings;
+import org.postwarden.dnsbl.zone.DnsblZone;
+import org.postwarden.dnsbl.zone.DnsblZoneParser;
+import org.postwarden.dnsbl.zone.ZoneKind;
+import org.postwarden.model.Cidr;
+import org.postwarden.model.KeyLevel;
+import org.postwarden.model.Signal;
+import org.postwarden.reputation.CounterLayout;
+import org.postwarden.reputation.CounterType;
+import org.postwarden.reputation.StoreSettings;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** The configuration compiled for fast evaluation: parsed networks, patterns, counter layouts and weights. */
+public final class Rules {
+    private final PostwardenConfig config;
+    private final List<Cidr> trustOk;
+    private final List<Cidr> allowClients;
+    private final Set<String> allowUsers;
+    private final List<Cidr> trusted;
+    private final List<Cidr> ownAddresses;
+    private final Set<String> ownNames;
+    private final Set<String> localDomains;
+    private final List<Pattern> genericHelo;
+    private final Map<KeyLevel, CounterLayout> layouts = new EnumMap<>(KeyLevel.class);
+    private final CounterLayout userLayout;
+    private final CounterLayout contentLayout;
+    private final Map<Signal, Double> weights = new EnumMap<>(Signal.class);
+    private final DnsblSettings dnsbl;
+    private final BanRules bans;
+
+    public Rules(PostwardenConfig c) {
+        this.config = c;
+        this.trustOk = cidrs(c.allowlist().trustOk());
+        this.allowClients = cidrs(c.allowlist().clients());
+        this.allowUsers = Set.copyOf(c.allowlist().saslUsers());
+        this.trusted = cidrs(c.networks().trusted());
+        this.ownAddresses = cidrs(c.networks().ownAddresses());
+        this.ownNames = lower(c.networks().ownNames());
+        this.localDomains = lower(c.networks().localDomains());
+        this.genericHelo = c.helo().genericPatterns().stream()
+                .map(p -> Pattern.compile(p, Pattern.CASE_INSENSITIVE)).toList();
+        layouts.put(KeyLevel.HOST, layout(c.limits().host()));
+        layouts.put(KeyLevel.SUBNET, layout(c.limits().subnet()));
+        layouts.put(KeyLevel.WIDE, layout(c.limits().wide()));
+        List<CounterLayout.Slot> u = new ArrayList<>();
+        slots(u, CounterType.MESSAGES, c.limits().saslUser().messages());
+        slots(u, CounterType.RECIPIENTS, c.limits().saslUser().recipients());
+        this.userLayout = new CounterLayout(u);
+        List<CounterLayout.Slot> content = new ArrayList<>();
+        slots(content, CounterType.MESSAGES, c.milter().identicalMessages());
+        this.contentLayout = new CounterLayout(content);
+        PostwardenConfig.Weights w = c.scoring().weights();
+        weights.put(Signal.RELAY_ATTEMPT, w.relayAttempt());
+        weights.put(Signal.HELO_NOT_FQDN, w.heloNotFqdn());
+        weights.put(Signal.HELO_GENERIC, w.heloGeneric());
+        weights.put(Signal.HELO_IP_MISMATCH, w.heloIpMismatch());
+        weights.put(Signal.HELO_CLAIMS_OUR_NAME, w.heloClaimsOurName());
+        weights.put(Signal.LIMIT_EXCEEDED, w.limitExceeded());
+        weights.put(Signal.PREGREET, w.pregreet());
+        weights.put(Signal.PROTOCOL_VIOLATION, w.protocolViolation());
+        weights.put(Signal.HANGUP, w.hangup());
+        weights.put(Signal.POSTSCREEN_DNSBL, w.postscreenDnsbl());
+        weights.put(Signal.AUTH_FAILURE, w.authFailure());
+        weights.put(Signal.AUTH_LOST, w.authLost());
+        weights.put(Signal.TLS_FAILURE, w.tlsFailure());
+        weights.put(Signal.RELAY_DENIED, w.relayDenied());
+        weights.put(Signal.HELO_REJECTED, w.heloRejected());
+        this.bans = new BanRules(c);
+        this.dnsbl = c.dnsbl().enabled() ? dnsblSettings(c.dnsbl()) : null;
+    }
+
+    /**
+     * Compiles the {@code dnsbl:} section (zones parsed, resolver address, DQS key read from its file).
+     *
+     * @throws IllegalArgumentException when it is invalid (the loader has validated it already)
+     */
+    public static DnsblSettings dnsblSettings(PostwardenConfig.Dnsbl d) {
+        List<DnsblZone> zones = new ArrayList<>();
+        d.zones().forEach(z -> zones.add(DnsblZoneParser.parse(z, ZoneKind.CLIENT_IP)));
+        d.rhsblHelo().forEach(z -> zones.add(DnsblZoneParser.parse(z, ZoneKind.RHSBL_HELO)));
+        d.rhsblSender().forEach(z -> zones.add(DnsblZoneParser.parse(z, ZoneKind.RHSBL_SENDER)));
+        String key = d.dqsKey().isBlank() && !d.dqsKeyFile().isBlank()
+                ? DnsblSettings.readKeyFile(java.nio.file.Path.of(d.dqsKeyFile())) : d.dqsKey().trim();
+        return new DnsblSettings(d.resolver().isBlank() ? null : HostPort.parse(d.resolver()).socketAddress(),
+                d.timeout(), d.queryTimeout(), d.maxInFlight(), d.cache().size(), d.cache().minTtl(),
+                d.cache().maxTtl(), d.cache().failureTtl(), zones,
+                d.errorCodes().stream().map(CodeFilter::parse).toList(), key,
+                d.ownIps().stream().map(Cidr::parseAddress).toList(), d.ownIpCheckInterval());
+    }
+
+    /** The compiled {@code bans:} section (thresholds, escalation, lists, guards). */
+    public BanRules bans() {
+        return bans;
+    }
+
+    /** The compiled {@code dnsbl:} section, or null when {@code dnsbl.enabled} is false. */
+    public DnsblSettings dnsbl() {
+        return dnsbl;
+    }
+
+    private static List<Cidr> cidrs(List<String> s) {
+        return s.stream().map(Cidr::parse).toList();
+    }
+
+    private static Set<String> lower(List<String> s) {
+        return s.stream().map(x -> x.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+    }
+
+    private static CounterLayout layout(PostwardenConfig.LevelLimits l) {
+        List<CounterLayout.Slot> slots = new ArrayList<>();
+        slots(slots, CounterType.CONNECTIONS, l.connections());
+        slots(slots, CounterType.MESSAGES, l.messages());
+        slots(slots, CounterType.RECIPIENTS, l.recipients());
+        return new CounterLayout(slots);
+    }
+
+    private static void slots(List<CounterLayout.Slot> out, CounterType type, List<PostwardenConfig.Window> ws) {
+        for (PostwardenConfig.Window w : ws) {
+            out.add(new CounterLayout.Slot(type, w.window().toSeconds(), w.max()));
+        }
+    }
+
+    /** Store settings derived from this configuration. */
+    public StoreSettings storeSettings() {
+        return new StoreSettings(config.store().maxClients(), config.store().maxUsers(),
+                config.store().idleExpiry(), config.scoring().halfLife(), layouts, userLayout, contentLayout);
+    }
+
+    public PostwardenConfig config() {
+        return config;
+    }
+
+    static boolean in(List<Cidr> nets, InetAddress a) {
+        for (Cidr c : nets) {
+            if (c.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public boolean trustOk(InetAddress a) {
+        return in(trustOk, a);
+    }
+
+    /** Allowlisted or one of our own addresses: never counted, limited or scored. */
+    public boolean exempt(InetAddress a) {
+        return in(allowClients, a) || in(ownAddresses, a);
+    }
+
+    public boolean allowlistedUser(String user) {
+        return allowUsers.contains(user);
+    }
+
+    public boolean trusted(InetAddress a) {
+        return in(trusted, a);
+    }
+
+    public boolean ownAddress(InetAddress a) {
+        return in(ownAddresses, a);
+    }
+
+    public boolean ownName(String name) {
+        return ownNames.contains(name.toLowerCase(Locale.ROOT));
+    }
+
+    public boolean localDomain(String domain) {
+        return localDomains.contains(domain);
+    }
+
+    public List<Pattern> genericHelo() {
+        return genericHelo;
+    }
+
+    public CounterLayout layout(KeyLevel level) {
+        return layouts.get(level);
+    }
+
+    public CounterLayout userLayout() {
+        return userLayout;
+    }
+
+    /** Windows of {@code milter.identical-messages}: messages per authenticated user and content fingerprint. */
+    public CounterLayout contentLayout() {
+        return contentLayout;
+    }
+
+    public double weight(Signal s) {
+        return weights.getOrDefault(s, 0.0);
+    }
+
+    public int widePrefix() {
+        return config.store().ipv6WidePrefix();
+    }
+
+    public boolean enabled(String check) {
+        return toggle(check).enabled();
+    }
+
+    public boolean dryRun(String check) {
+        return config.dryRun() || toggle(check).dryRun();
+    }
+
+    private PostwardenConfig.Toggle toggle(String check) {
+        PostwardenConfig.Checks k = config.checks();
+        return switch (check) {
+            case "rate-limit" -> k.rateLimit();
+            case "relay" -> k.relay();
+            case "helo" -> k.helo();
+            case "score" -> k.score();
+            case "ban" -> k.ban();
+            case "dnsbl" -> k.dnsbl();
+            case "outbound" -> k.outbound();
+            default -> new PostwardenConfig.Toggle(true, config.dryRun());
+        };
+    }
+}

@@ -1,0 +1,231 @@
+package org.postwarden.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The whole configuration, bound from YAML (kebab-case keys). Every key is documented, with its default and unit,
+ * in {@code config/postwarden.yaml}, which is also the embedded default. Nested records mirror the YAML sections.
+ */
+public record PostwardenConfig(
+        boolean dryRun,
+        Policy policy,
+        Milter milter,
+        Http http,
+        Store store,
+        Networks networks,
+        Allowlist allowlist,
+        Checks checks,
+        Limits limits,
+        Scoring scoring,
+        Helo helo,
+        Dnsbl dnsbl,
+        Admin admin,
+        Ingest ingest,
+        Bans bans,
+        Outbound outbound) {
+
+    /** Policy-delegation listener. */
+    public record Policy(boolean enabled, String listen, int maxLineLength, int maxAttributes, int maxRequestBytes,
+            Duration idleTimeout, Duration timeBudget, String fallbackAction, int maxConnections) {
+    }
+
+    /**
+     * Milter listener, and the limits only the milter can measure: concurrent sessions per client (it sees connect
+     * and close) and identical content per authenticated user (it sees the message).
+     */
+    public record Milter(boolean enabled, String listen, int maxPacketBytes, Duration idleTimeout,
+            Duration timeBudget, String fallbackAction, String connectRefusal, int maxConnections,
+            int maxConcurrentPerClient, MilterHeader header, Fingerprint fingerprint,
+            List<Window> identicalMessages) {
+    }
+
+    /** Optional report header added at end of message. */
+    public record MilterHeader(boolean enabled, String name) {
+    }
+
+    /** Content fingerprint: normalized Subject plus a hash of the first {@code bodyPrefixBytes} of the body. */
+    public record Fingerprint(boolean enabled, int bodyPrefixBytes) {
+    }
+
+    /** HTTP listener for /healthz and /metrics. */
+    public record Http(boolean enabled, String listen) {
+    }
+
+    /** Reputation store sizing and persistence. */
+    public record Store(long maxClients, long maxUsers, Duration idleExpiry, int ipv6WidePrefix, Snapshot snapshot) {
+    }
+
+    /** State snapshots. An empty path disables persistence. */
+    public record Snapshot(String path, Duration interval) {
+    }
+
+    /** What is "ours" and what is trusted. */
+    public record Networks(List<String> localDomains, List<String> ownNames, List<String> ownAddresses,
+            List<String> trusted) {
+    }
+
+    /** Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}. */
+    public record Allowlist(List<String> clients, List<String> saslUsers, List<String> trustOk) {
+    }
+
+    /** Per-check switches. */
+    public record Checks(Toggle rateLimit, Toggle relay, Toggle helo, Toggle score, Toggle ban, Toggle dnsbl,
+            Toggle outbound) {
+    }
+
+    /** Enable a check and optionally run it in dry-run. */
+    public record Toggle(boolean enabled, boolean dryRun) {
+    }
+
+    /** Rate limits per key level and per SASL user. */
+    public record Limits(LevelLimits host, LevelLimits subnet, LevelLimits wide, UserLimits saslUser) {
+    }
+
+    /** Windows for one client key level. */
+    public record LevelLimits(List<Window> connections, List<Window> messages, List<Window> recipients) {
+    }
+
+    /** Outbound quotas per SASL user. */
+    public record UserLimits(List<Window> messages, List<Window> recipients) {
+    }
+
+    /** At most {@code max} events in any sliding {@code window}. */
+    public record Window(Duration window, long max) {
+    }
+
+    /** Scores with exponential decay. */
+    public record Scoring(Duration halfLife, double subnetFactor, Weights weights, Thresholds thresholds,
+            String tagHeader) {
+    }
+
+    /** Signal weights (score points). */
+    public record Weights(double relayAttempt, double heloNotFqdn, double heloGeneric, double heloIpMismatch,
+            double heloClaimsOurName, double limitExceeded, double pregreet, double protocolViolation,
+            double hangup, double postscreenDnsbl, double authFailure, double authLost, double tlsFailure,
+            double relayDenied, double heloRejected) {
+    }
+
+    /** Score thresholds; 0 disables that outcome. */
+    public record Thresholds(double tag, double defer, double reject) {
+    }
+
+    /** HELO checks. */
+    public record Helo(List<String> genericPatterns) {
+    }
+
+    /**
+     * DNSBL, DNSWL and RHSBL scoring. Zone entries use postscreen's syntax {@code domain[=d.d.d.d][*weight]};
+     * see {@code org.postwarden.dnsbl.zone.DnsblZoneParser}. {@code dqsKey} is a secret: never logged or echoed.
+     */
+    public record Dnsbl(boolean enabled, String resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
+            DnsblCache cache, List<String> zones, List<String> rhsblHelo, List<String> rhsblSender,
+            List<String> errorCodes, String dqsKey, String dqsKeyFile, List<String> ownIps,
+            Duration ownIpCheckInterval) {
+
+        @Override
+        public String toString() {
+            return "Dnsbl[enabled=" + enabled + ", resolver=" + resolver + ", zones=" + zones + ", rhsblHelo="
+                    + rhsblHelo + ", rhsblSender=" + rhsblSender + ", dqsKey="
+                    + (dqsKey == null || dqsKey.isEmpty() ? "none" : "(hidden)") + "]";
+        }
+    }
+
+    /** DNSBL answer cache: size and TTL clamps (answers' own TTLs are respected within them). */
+    public record DnsblCache(long size, Duration minTtl, Duration maxTtl, Duration failureTtl) {
+    }
+
+    /**
+     * Admin API ({@code /admin/...} on the HTTP listener) and {@code postwarden ctl}. {@code tokenFile} holds the
+     * bearer token (created, random, mode 0600, when missing; "" disables the API); {@code allowRemote} lets
+     * non-loopback clients use it (the token then travels in clear unless a TLS proxy fronts the listener).
+     */
+    public record Admin(String tokenFile, boolean allowRemote) {
+    }
+
+    /**
+     * Log ingestion (module {@code ingest}): files followed (rotation and truncation safe, resumed from
+     * {@code statePath}), Docker json-file logs, and a syslog receiver. Everything is off by default.
+     */
+    public record Ingest(List<String> files, List<String> dockerJson, Syslog syslog, Duration pollInterval,
+            int maxLineLength, String statePath, Duration maxLineAge) {
+    }
+
+    /** Syslog receiver (RFC 3164 and 5424; TCP with octet counting or newline framing). "" disables a transport. */
+    public record Syslog(boolean enabled, String udp, String tcp, int maxMessageBytes, int maxConnections,
+            Duration idleTimeout) {
+    }
+
+    /**
+     * Bans from log signals: threshold, escalation, lists, guards, research scanners and export. Ban durations are
+     * written like other durations, or {@code permanent}.
+     */
+    public record Bans(double threshold, int subnetMinHosts, List<String> durations, List<String> permanent,
+            List<String> ignoreNetworks, List<String> ignoreUsers, double userAlertThreshold,
+            Duration userAlertInterval, int ipv6WidenAfter, int maxIpv6Prefix, PrivateMajority privateMajority,
+            Scanners scanners, BanExport export) {
+    }
+
+    /** The Docker-gateway trap: a private-range address that carries most private-range traffic is never banned. */
+    public record PrivateMajority(double share, Duration halfLife, List<String> ranges) {
+    }
+
+    /** Research scanners recognised by forward-confirmed reverse DNS: logged, never banned. */
+    public record Scanners(boolean enabled, List<String> suffixes, String resolver, Duration timeout,
+            Duration cacheTtl) {
+    }
+
+    /** Where bans go besides the store: a Postfix {@code cidr:} table and an optional nftables command. */
+    public record BanExport(String cidrMap, String cidrResult, Duration minInterval, List<String> reloadCommand,
+            Duration commandTimeout, List<String> nftablesCommand) {
+    }
+
+    /**
+     * The outbound guard: per-sender profiles (SASL users, and unauthenticated clients in {@code networks.trusted}
+     * per sender domain) with decaying baselines; an anomaly holds (or defers) the message and every further one of
+     * that sender until an admin releases it. {@code action} is {@code hold} or {@code defer}.
+     */
+    public record Outbound(boolean enabled, String action, List<String> allowSenders, boolean trustedNetworks,
+            String statePath, long maxProfiles, Duration profileExpiry, int knownRecipients, Baseline baseline,
+            Dimensions floors, Dimensions ceilings, NewNetwork newNetwork, long identicalContentRecipients,
+            Failures failures, Alerts alerts, Queue queue) {
+    }
+
+    /** Baselines: exponentially decaying averages of a sender's active hours. */
+    public record Baseline(Duration halfLife, double factor) {
+    }
+
+    /** Hourly amounts per dimension (floors and ceilings of the thresholds). */
+    public record Dimensions(long messages, long recipients, long domains, long newRecipients) {
+    }
+
+    /** A login from a network the sender never used lowers its thresholds by {@code factor} for {@code window}. */
+    public record NewNetwork(double factor, Duration window) {
+    }
+
+    /** Share of a sender's deliveries rejected or deferred downstream, from the delivery log lines. */
+    public record Failures(double maxShare, long minDeliveries) {
+    }
+
+    /** Where alerts go besides the log and the metric. */
+    public record Alerts(Webhook webhook, AlertMail mail) {
+    }
+
+    /** JSON POST of each alert; {@code url} "" = off. Retries double {@code retryDelay} after each failure. */
+    public record Webhook(String url, Duration timeout, int attempts, Duration retryDelay) {
+    }
+
+    /** A mail per alert, written to {@code command}'s standard input (e.g. sendmail -t -i); [] = off. */
+    public record AlertMail(List<String> command, String to, String from) {
+    }
+
+    /**
+     * The queue watcher ({@code watch}: poll {@code listCommand}, i.e. {@code postqueue -j}) and the commands that
+     * hold, release and delete queued messages ({@code postsuperCommand}, used by the admin actions too).
+     */
+    public record Queue(boolean watch, Duration interval, List<String> listCommand, List<String> postsuperCommand,
+            Duration commandTimeout, int maxMessages, long alertDepth, Duration alertOldestAge,
+            double alertSenderShare, long alertSenderMinMessages, double alertGrowthPerMinute,
+            Duration alertInterval, boolean holdSuspended) {
+    }
+}

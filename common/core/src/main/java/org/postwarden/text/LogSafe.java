@@ -1,0 +1,33 @@
+package org.postwarden.text;
+
+/**
+ * Escapes and truncates client-supplied text before it reaches a log line or a reply (like Postfix's
+ * {@code escape()} and {@code %.100s}): control and non-ASCII characters become {@code \xHH}, and anything past
+ * {@code max} characters is cut with an ellipsis.
+ */
+public final class LogSafe {
+    private LogSafe() {
+    }
+
+    public static String escape(CharSequence s, int max) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), max) + 8);
+        for (int i = 0; i < s.length(); i++) {
+            if (sb.length() >= max) {
+                sb.append("...");
+                break;
+            }
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F || c > 0x7E) {
+                sb.append(String.format("\\x%02X", (int) c & 0xFF));
+            } else if (c == '\\') {
+                sb.append("\\\\");
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+}

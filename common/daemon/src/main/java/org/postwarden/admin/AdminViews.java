@@ -1,0 +1,119 @@
+package org.postwarden.admin;
+
+import org.postwarden.api.Suspensions;
+import org.postwarden.config.Durations;
+import org.postwarden.engine.RecentDecisions;
+import org.postwarden.reputation.Ban;
+import org.postwarden.reputation.CounterLayout;
+import org.postwarden.verdict.Finding;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The records the admin API answers with (field names are the JSON names). */
+public final class AdminViews {
+    private AdminViews() {
+    }
+
+    /** One sliding-window counter with its limit. */
+    public record CounterView(String type, String window, long windowSeconds, long count, long max,
+            boolean exceeded) {
+    }
+
+    /** An active ban. {@code until} is null for a permanent ban. */
+    public record BanView(String cidr, String level, String reason, String detail, String since, String until,
+            boolean permanent, int offense) {
+    }
+
+    /** One key level of a client: its score with the thresholds that apply at that level, counters and ban. */
+    public record KeyView(String level, String cidr, boolean known, double score, Map<String, Double> thresholds,
+            List<CounterView> counters, BanView ban, int earlierBans) {
+    }
+
+    /** A signal recorded for a client (from the recent decisions), with its age. */
+    public record SignalView(String signal, String check, double weight, long ageSeconds, String at, String detail,
+            boolean dryRun) {
+    }
+
+    /** One finding of a decision: the check that fired, the value measured against the threshold. */
+    public record FindingView(String check, String reason, String proposed, double value, double threshold,
+            String detail, boolean dryRun) {
+    }
+
+    /** One recent decision. */
+    public record DecisionView(String at, long ageSeconds, String source, String stage, String client, String user,
+            String helo, String sender, String recipient, String action, String wouldHave, String reason,
+            List<FindingView> findings) {
+    }
+
+    /** {@code explain <ip>}. */
+    public record ClientExplanation(String ip, String at, List<String> status, List<KeyView> keys,
+            int openConnections, List<SignalView> signals, List<DecisionView> decisions, int historyCapacity) {
+    }
+
+    /** {@code explain <user>}. {@code suspension} is null when the user is not suspended. */
+    public record UserExplanation(String user, String at, List<String> status, boolean known,
+            List<CounterView> counters, Suspensions.Suspension suspension, List<DecisionView> decisions,
+            int historyCapacity) {
+    }
+
+    /** A client key and its score, for the report. */
+    public record ScoreView(String cidr, double score, double threshold) {
+    }
+
+    /** A user and a counter, for the report. */
+    public record UserRateView(String user, long messages, long max) {
+    }
+
+    /** An offender within a category of the report. */
+    public record OffenderView(String client, long decisions, String lastAction, long lastAgeSeconds) {
+    }
+
+    /** A category (the check and reason that fired) with its top offenders among the recent decisions. */
+    public record CategoryView(String category, long decisions, List<OffenderView> top) {
+    }
+
+    /** {@code report}: top offenders, live. */
+    public record Report(String at, Map<String, List<ScoreView>> topScores, String userWindow,
+            List<UserRateView> topUsers, List<CategoryView> categories, List<BanView> bans, int bansTotal,
+            long decisionsConsidered, int historyCapacity, List<Suspensions.Suspension> suspended) {
+    }
+
+    // ---- conversions ------------------------------------------------------------------------------------
+
+    static String iso(long millis) {
+        return Instant.ofEpochMilli(millis).toString();
+    }
+
+    /** The view of ban {@code b}. */
+    public static BanView ban(Ban b) {
+        return new BanView(b.key().cidr(), b.key().level().label(), b.reason(), b.detail(), iso(b.sinceMillis()),
+                b.permanent() ? null : iso(b.untilMillis()), b.permanent(), b.offense());
+    }
+
+    static List<CounterView> counters(CounterLayout layout, long[] counts) {
+        List<CounterView> out = new ArrayList<>(layout.size());
+        for (int i = 0; i < layout.size(); i++) {
+            CounterLayout.Slot s = layout.slots().get(i);
+            long c = i < counts.length ? counts[i] : 0;
+            out.add(new CounterView(s.type().label(), Durations.format(Duration.ofSeconds(s.windowSeconds())),
+                    s.windowSeconds(), c, s.max(), c > s.max()));
+        }
+        return out;
+    }
+
+    static FindingView finding(Finding f) {
+        return new FindingView(f.check(), f.reason(), f.proposed().label(), f.value(), f.threshold(), f.detail(),
+                f.dryRun());
+    }
+
+    static DecisionView decision(RecentDecisions.Entry e, long now) {
+        return new DecisionView(iso(e.atMillis()), Math.max(0, (now - e.atMillis()) / 1000), e.source(),
+                e.stage().label(), e.client() == null ? null : e.client().getHostAddress(), e.user(), e.helo(),
+                e.sender(), e.recipient(), e.action().label(), e.wouldHave().label(), e.reason(),
+                e.findings().stream().map(AdminViews::finding).toList());
+    }
+}

@@ -1,0 +1,340 @@
+package org.postwarden.daemon;
+
+import org.postwarden.api.BanListener;
+import org.postwarden.api.Suspensions;
+import org.postwarden.config.PostwardenConfig;
+import org.postwarden.dnsbl.DnsScannerCheck;
+import org.postwarden.dnsbl.DnsblClient;
+import org.postwarden.dnsbl.zone.DnsblSettings;
+import org.postwarden.engine.DecisionEngine;
+import org.postwarden.engine.RecentDecisions;
+import org.postwarden.engine.SignalRecorder;
+import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.TimeSource;
+import org.postwarden.outbound.OutboundGuard;
+import org.postwarden.outbound.OutboundSnapshot;
+import org.postwarden.outbound.alert.Alerter;
+import org.postwarden.outbound.queue.QueueCommands;
+import org.postwarden.outbound.queue.QueueWatcher;
+import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.reputation.memory.SnapshotFile;
+import org.postwarden.reputation.memory.StoreSnapshot;
+import org.postwarden.rules.Rules;
+import org.postwarden.runtime.DaemonContext;
+import org.postwarden.runtime.Listener;
+import org.postwarden.runtime.ListenerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running daemon: one store, one engine, several listeners. Start-up restores the state snapshot, then
+ * starts each listener; shutdown stops listeners gracefully (in-flight requests are answered), then writes a final
+ * snapshot. Snapshots are also written periodically on a background thread (never on an event loop).
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    private static final Duration GRACE = Duration.ofSeconds(5);
+
+    private final DaemonContext context;
+    private final CurrentEngine engine;
+    private final Optional<SnapshotFile> snapshots;
+    private final List<Listener> listeners = new ArrayList<>();
+    private final ScheduledExecutorService background;
+    private final Outbound outbound;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean ready;
+    private volatile boolean closed;
+
+    /** The outbound guard and what serves it: alerts, queue commands and watcher, state file, their threads. */
+    private record Outbound(OutboundGuard guard, Optional<OutboundSnapshot> state, Alerter alerter,
+            QueueWatcher watcher, ScheduledExecutorService executor, RunningRules running, DnsScannerCheck scanners) {
+        Outbound withScanners(DnsScannerCheck s) {
+            return new Outbound(guard, state, alerter, watcher, executor, running, s);
+        }
+    }
+
+    /** The rules in force: set at start and by each reload, read by the parts that outlive an engine. */
+    private static final class RunningRules {
+        private volatile Rules rules;
+
+        RunningRules(Rules rules) {
+            this.rules = rules;
+        }
+
+        PostwardenConfig config() {
+            return rules.config();
+        }
+
+        String scannerSuffix(String name) {
+            return rules.bans().scannerSuffix(name);
+        }
+    }
+
+    private Daemon(CurrentEngine engine, PostwardenMetrics metrics, TimeSource time,
+            Optional<SnapshotFile> snapshots, Outbound outbound) {
+        this.engine = engine;
+        this.context = new DaemonContext(engine, metrics, time, this::ready);
+        this.snapshots = snapshots;
+        this.outbound = outbound;
+        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "postwarden-background");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts a daemon with the listeners found by {@link ServiceLoader}. */
+    public static Daemon start(PostwardenConfig config, TimeSource time, PostwardenMetrics metrics) throws Exception {
+        List<ListenerFactory> factories = new ArrayList<>();
+        ServiceLoader.load(ListenerFactory.class).forEach(factories::add);
+        return start(config, time, metrics, factories);
+    }
+
+    /** Starts a daemon with the given listener factories. */
+    public static Daemon start(PostwardenConfig config, TimeSource time, PostwardenMetrics metrics,
+            List<ListenerFactory> factories) throws Exception {
+        Rules rules = new Rules(config);
+        MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
+        String path = config.store().snapshot().path();
+        Optional<SnapshotFile> snapshots = path.isBlank() ? Optional.empty() : Optional.of(new SnapshotFile(Path.of(path)));
+        snapshots.flatMap(s -> s.load(store)).ifPresent(c -> LOG.info(
+                "restored state: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans()));
+        Outbound outbound = startOutbound(rules, time, metrics);
+        DnsScannerCheck scanners = config.bans().scanners().enabled() && config.bans().threshold() > 0
+                ? DnsScannerCheck.create(config.bans().scanners(), outbound.running()::scannerSuffix, time) : null;
+        SignalRecorder signals = new SignalRecorder(metrics, time, scanners, BanListener.NONE);
+        DecisionEngine first = new DecisionEngine(rules, store, metrics, startDnsbl(rules, null, metrics, time))
+                .withRecent(new RecentDecisions(RecentDecisions.DEFAULT_CAPACITY)).withOutbound(outbound.guard())
+                .withSignals(signals);
+        Daemon d = new Daemon(new CurrentEngine(first), metrics, time, snapshots, outbound.withScanners(scanners));
+        DaemonContext ctx = d.context;
+        d.registerGauges();
+        outbound.guard().onChange(() -> d.background.execute(d::saveOutbound));
+        try {
+            for (ListenerFactory f : factories) {
+                Optional<Listener> l = f.create(ctx);
+                if (l.isPresent()) {
+                    l.get().start();
+                    d.listeners.add(l.get());
+                    LOG.info("{} listener on {}", l.get().name(), l.get().address());
+                }
+            }
+        } catch (Exception e) {
+            d.close();
+            throw e;
+        }
+        outbound.watcher().start(outbound.executor());
+        long every = config.store().snapshot().interval().toMillis();
+        d.background.scheduleWithFixedDelay(d::periodic, every, every, TimeUnit.MILLISECONDS);
+        d.ready = true;
+        LOG.info("postwarden started{}", config.dryRun() ? " in global DRY-RUN mode (nothing is enforced)" : "");
+        return d;
+    }
+
+    /**
+     * The outbound guard with its state restored, the alerter, and the queue commands and watcher (started later,
+     * once the listeners are up). Alerts and queue polls share two threads of their own, never an event loop.
+     */
+    private static Outbound startOutbound(Rules rules, TimeSource time, PostwardenMetrics metrics) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "postwarden-outbound-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        RunningRules running = new RunningRules(rules);
+        Alerter alerter = new Alerter(() -> running.config().outbound().alerts(), metrics, executor);
+        QueueCommands commands = new QueueCommands(() -> running.config().outbound().queue());
+        OutboundGuard guard = new OutboundGuard(rules, time, metrics, alerter, commands);
+        QueueWatcher watcher = new QueueWatcher(commands, () -> running.config().outbound().queue(),
+                time, metrics, alerter, guard);
+        String path = rules.config().outbound().statePath();
+        Optional<OutboundSnapshot> state = path.isBlank() ? Optional.empty()
+                : Optional.of(new OutboundSnapshot(Path.of(path)));
+        state.flatMap(s -> s.load(guard)).ifPresent(c -> LOG.info(
+                "restored outbound state: {} sender profiles, {} suspensions", c.profiles(), c.suspensions()));
+        for (Suspensions.Suspension s : guard.list()) {
+            LOG.warn("outbound mail of {} is still suspended (since {}, {}); release it with: postwarden ctl release {}",
+                    s.subject(), java.time.Instant.ofEpochMilli(s.sinceMillis()), s.reason(), s.subject());
+        }
+        return new Outbound(guard, state, alerter, watcher, executor, running, null);
+    }
+
+    /** Writes the outbound state now (no-op when it is not persisted). Never on an event loop. */
+    private void saveOutbound() {
+        if (outbound.state().isEmpty()) {
+            return;
+        }
+        try {
+            OutboundSnapshot.Counts c = outbound.state().get().save(outbound.guard());
+            context.metrics().snapshot("ok");
+            LOG.debug("outbound state written: {} profiles, {} suspensions", c.profiles(), c.suspensions());
+        } catch (IOException | RuntimeException e) {
+            context.metrics().snapshot("error");
+            LOG.error("cannot write outbound state {}: {}", outbound.state().get().path(), e.toString());
+        }
+    }
+
+    /** The outbound guard (suspensions for the admin API). */
+    public OutboundGuard outbound() {
+        return outbound.guard();
+    }
+
+    private void registerGauges() {
+        PostwardenMetrics m = context.metrics();
+        m.gauge("postwarden.store.entries", "Keys held in the reputation store",
+                () -> engine.current().store().clientCount(), "kind", "client");
+        m.gauge("postwarden.store.entries", "Keys held in the reputation store",
+                () -> engine.current().store().userCount(), "kind", "user");
+        m.gauge("postwarden.bans.active", "Active bans", () -> engine.current().store().banCount());
+    }
+
+    private void periodic() {
+        try {
+            engine.current().store().cleanUp();
+            snapshot();
+            saveOutbound();
+        } catch (RuntimeException e) {
+            LOG.error("periodic maintenance failed", e);
+        }
+    }
+
+    /** Writes a snapshot now (no-op when persistence is off). Safe from any non-event-loop thread. */
+    public void snapshot() {
+        if (snapshots.isEmpty()) {
+            return;
+        }
+        try {
+            StoreSnapshot.Counts c = snapshots.get().save((MemoryReputationStore) engine.current().store());
+            context.metrics().snapshot("ok");
+            LOG.debug("snapshot written: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans());
+        } catch (IOException | RuntimeException e) {
+            context.metrics().snapshot("error");
+            LOG.error("cannot write state snapshot {}: {}", snapshots.get().path(), e.toString());
+        }
+    }
+
+    /**
+     * The DNSBL client for {@code rules}: null when {@code dnsbl.enabled} is false, {@code running} when its
+     * settings are unchanged (its warm cache is kept), else a new client with its own-IP monitor started.
+     */
+    private static DnsblClient startDnsbl(Rules rules, DnsblClient running, PostwardenMetrics metrics,
+            TimeSource time) {
+        DnsblSettings s = rules.dnsbl();
+        if (s == null) {
+            return null;
+        }
+        if (running != null && running.settings().equals(s)) {
+            return running;
+        }
+        DnsblClient c = DnsblClient.create(s, metrics, time);
+        c.startOwnIpMonitor();
+        LOG.info("DNSBL on: {} zone entries, resolver {}, wait {}", s.zones().size(),
+                s.resolver() == null ? "from /etc/resolv.conf" : s.resolver(), s.timeout());
+        return c;
+    }
+
+    /**
+     * Applies a new configuration without dropping connections: a new engine is swapped in; when the counter
+     * layout changed, the state moves to a new store through an in-memory snapshot. Listen addresses and sizes
+     * of listeners keep their start-up values. The DNSBL client is kept when its settings are
+     * unchanged, else replaced (the old one is closed).
+     */
+    public synchronized void reload(PostwardenConfig next) throws IOException {
+        DecisionEngine current = engine.current();
+        Rules rules = new Rules(next);
+        ReputationStore store = current.store();
+        boolean migrate = !rules.storeSettings().equals(current.rules().storeSettings());
+        if (migrate) {
+            store = new MemoryReputationStore(rules.storeSettings(), context.time());
+        }
+        DnsblClient dnsbl = startDnsbl(rules, current.dnsbl(), context.metrics(), context.time());
+        outbound.guard().rules(rules);
+        outbound.running().rules = rules;
+        engine.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl).withRecent(current.recent())
+                .withOutbound(outbound.guard()).withSignals(current.signals()));
+        if (migrate) {
+            // New events already count in the new store; wait (bounded) for decisions still running on the old
+            // engine, then add the old store's state to the new one, so nothing counted before or during the
+            // swap is lost.
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (current.activeDecisions() > 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            StoreSnapshot.write((MemoryReputationStore) current.store(), buf);
+            StoreSnapshot.read((MemoryReputationStore) store, new ByteArrayInputStream(buf.toByteArray()), true);
+        }
+        if (current.dnsbl() != null && current.dnsbl() != dnsbl) {
+            current.dnsbl().close();
+        }
+        LOG.info("configuration reloaded");
+    }
+
+    public DaemonContext context() {
+        return context;
+    }
+
+    /** The engine every listener calls (its current generation for the admin queries). */
+    public CurrentEngine engine() {
+        return engine;
+    }
+
+    public List<Listener> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    public boolean ready() {
+        return ready && !closed;
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ready = false;
+        LOG.info("shutting down: stopping listeners");
+        for (int i = listeners.size() - 1; i >= 0; i--) {
+            try {
+                listeners.get(i).stop(GRACE);
+            } catch (RuntimeException e) {
+                LOG.warn("error stopping {} listener: {}", listeners.get(i).name(), e.toString());
+            }
+        }
+        background.shutdownNow();
+        outbound.executor().shutdownNow();
+        outbound.alerter().close();
+        if (outbound.scanners() != null) {
+            outbound.scanners().close();
+        }
+        if (engine.current().dnsbl() != null) {
+            engine.current().dnsbl().close();
+        }
+        snapshot();
+        saveOutbound();
+        LOG.info("postwarden stopped");
+        stopped.countDown();
+    }
+}

@@ -1,0 +1,234 @@
+package org.postwarden.engine;
+
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.KeyLevel;
+import org.postwarden.model.MailEvent;
+import org.postwarden.model.Signal;
+import org.postwarden.reputation.ReputationStore;
+import org.postwarden.rules.Rules;
+import org.postwarden.verdict.Action;
+import org.postwarden.verdict.Finding;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Everything a check needs for one event: the event, its client keys, the store, the rules, and where to put
+ * findings and signals. One per decision; not thread-safe (a decision runs on one thread).
+ */
+public final class EvaluationContext {
+    private final MailEvent event;
+    private final Rules rules;
+    private final ReputationStore store;
+    private final ClientKey host;
+    private final ClientKey subnet;
+    private final ClientKey wide;
+    private final List<ClientKey> keys;
+    private final List<Finding> findings = new ArrayList<>();
+    private final Consumer<Signal> signalSink;
+    private final java.util.Map<Check, Object> prepared = new java.util.IdentityHashMap<>();
+    private String check = "";
+    private boolean dryRun;
+    private double decisionWeight;
+    private double decisionWeightDryRun;
+    private List<String> decisionSources;
+    private boolean repeat;
+    private boolean recipientsCountedAtEnd;
+    private boolean newMessage;
+    private boolean newContent;
+    private org.postwarden.outbound.OutboundGuard outbound;
+
+    EvaluationContext(MailEvent event, Rules rules, ReputationStore store, Consumer<Signal> signalSink) {
+        this.event = event;
+        this.rules = rules;
+        this.store = store;
+        this.signalSink = signalSink;
+        if (event.client() != null) {
+            this.host = ClientKey.of(event.client(), KeyLevel.HOST, rules.widePrefix());
+            this.subnet = ClientKey.of(event.client(), KeyLevel.SUBNET, rules.widePrefix());
+            this.wide = host.v6() ? ClientKey.of(event.client(), KeyLevel.WIDE, rules.widePrefix()) : null;
+            this.keys = wide == null ? List.of(host, subnet) : List.of(host, subnet, wide);
+        } else {
+            this.host = null;
+            this.subnet = null;
+            this.wide = null;
+            this.keys = List.of();
+        }
+    }
+
+    void recipientsCountedAtEnd(boolean value) {
+        this.recipientsCountedAtEnd = value;
+    }
+
+    /** True when this END-OF-MESSAGE event counted the message's recipients (no RCPT of it was reported). */
+    public boolean recipientsCountedAtEnd() {
+        return recipientsCountedAtEnd;
+    }
+
+    void newMessage(boolean value) {
+        this.newMessage = value;
+    }
+
+    /** True when this DATA or END-OF-MESSAGE event is the first report of its message (it was counted). */
+    public boolean newMessage() {
+        return newMessage;
+    }
+
+    void newContent(boolean value) {
+        this.newContent = value;
+    }
+
+    /**
+     * True when this END-OF-MESSAGE event is the first report of its message's content fingerprint (the milter may
+     * also have reported DATA, so this differs from {@link #newMessage()}).
+     */
+    public boolean newContent() {
+        return newContent;
+    }
+
+    void outbound(org.postwarden.outbound.OutboundGuard guard) {
+        this.outbound = guard;
+    }
+
+    /** The outbound guard of the engine, or null when it has none. */
+    public org.postwarden.outbound.OutboundGuard outbound() {
+        return outbound;
+    }
+
+    /** True when the check being evaluated runs in dry-run (globally or by its own switch). */
+    public boolean dryRun() {
+        return dryRun;
+    }
+
+    void repeat(boolean value) {
+        this.repeat = value;
+    }
+
+    /**
+     * True when this event reports something another listener has already reported (the milter's RCPT after the
+     * policy server's, or the other way round): it was not counted again, and checks should not add signals again.
+     */
+    public boolean repeat() {
+        return repeat;
+    }
+
+    void enter(String checkName, boolean checkDryRun) {
+        this.check = checkName;
+        this.dryRun = checkDryRun;
+    }
+
+    void prepared(Check c, Object value) {
+        prepared.put(c, value);
+    }
+
+    /** The value of {@code c}'s {@link Check#prepare} stage, or null when it prepared nothing. */
+    public Object prepared(Check c) {
+        return prepared.get(c);
+    }
+
+    public MailEvent event() {
+        return event;
+    }
+
+    public Rules rules() {
+        return rules;
+    }
+
+    public ReputationStore store() {
+        return store;
+    }
+
+    /** Host key (/32 or /128), or null when the client address is unknown. */
+    public ClientKey host() {
+        return host;
+    }
+
+    /** Subnet key (/24 or /64), or null. */
+    public ClientKey subnet() {
+        return subnet;
+    }
+
+    /** Wide IPv6 key, or null (IPv4 or unknown). */
+    public ClientKey wide() {
+        return wide;
+    }
+
+    /** The client keys that exist for this event, narrowest first. */
+    public List<ClientKey> keys() {
+        return keys;
+    }
+
+    /** Adds a finding from the current check. */
+    public void find(String reason, Action proposed, double value, double threshold, String detail) {
+        findings.add(new Finding(check, reason, proposed, value, threshold, detail, dryRun));
+    }
+
+    /**
+     * Records a signal: its configured weight is added to the client's host, subnet and wide scores, and a finding
+     * (proposing nothing by itself) is kept for explanation. Signals are facts: they are recorded in dry-run too.
+     */
+    public void signal(Signal signal, String detail) {
+        double w = rules.weight(signal);
+        signalSink.accept(signal);
+        if (w != 0) {
+            for (ClientKey k : keys()) {
+                store.addScore(k, w);
+            }
+        }
+        findings.add(new Finding(check, signal.label(), Action.PASS, w, 0, detail, dryRun));
+    }
+
+    /**
+     * Adds {@code weight} to this decision's score only, never to the stored scores: for DNSBL/DNSWL listings, which
+     * are states looked up (cached) on every request rather than events, so they must neither pile up per connection
+     * nor outlive a delisting. The score check adds the sum at every key level when comparing with the thresholds;
+     * weights from a dry-run check count only for "would have". A finding (proposing nothing) keeps the detail.
+     *
+     * @param source      short name for the reply text (e.g. the zone), or null
+     * @param countSignal whether to count the signal in metrics (once per connection is the caller's choice)
+     */
+    public void weigh(Signal signal, double weight, String source, String detail, boolean countSignal) {
+        if (countSignal) {
+            signalSink.accept(signal);
+        }
+        if (dryRun) {
+            decisionWeightDryRun += weight;
+        } else {
+            decisionWeight += weight;
+        }
+        if (source != null && weight > 0) {
+            if (decisionSources == null) {
+                decisionSources = new ArrayList<>(2);
+            }
+            if (!decisionSources.contains(source)) {
+                decisionSources.add(source);
+            }
+        }
+        findings.add(new Finding(check, signal.label(), Action.PASS, weight, 0, detail, dryRun));
+    }
+
+    /** The sum of {@link #weigh} weights of enforcing checks, plus those of dry-run checks if asked. */
+    public double decisionWeight(boolean includeDryRun) {
+        return includeDryRun ? decisionWeight + decisionWeightDryRun : decisionWeight;
+    }
+
+    /** Sources of positive {@link #weigh} weights (e.g. DNSBL zones), in order, for reply texts. */
+    public List<String> decisionSources() {
+        return decisionSources == null ? List.of() : decisionSources;
+    }
+
+    /** Adds a finding that proposes nothing, for explanations (e.g. a DNSBL zone that did not answer). */
+    public void note(String reason, String detail) {
+        findings.add(new Finding(check, reason, Action.PASS, 0, 0, detail, dryRun));
+    }
+
+    /** Adds a finding from the current check that only counts as "would have" (dry-run), whatever the check's mode. */
+    void findDryRun(String reason, Action proposed, double value, double threshold, String detail) {
+        findings.add(new Finding(check, reason, proposed, value, threshold, detail, true));
+    }
+
+    public List<Finding> findings() {
+        return findings;
+    }
+}

@@ -1,0 +1,75 @@
+package org.postwarden.engine;
+
+import org.postwarden.config.Durations;
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.Signal;
+import org.postwarden.model.SmtpStage;
+import org.postwarden.reputation.CounterLayout;
+import org.postwarden.reputation.CounterType;
+import org.postwarden.text.LogSafe;
+import org.postwarden.verdict.Action;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Compares the client's (and the SASL user's) sliding-window counts with the configured maxima. An exceeded limit
+ * proposes a 4.7.1 defer naming the limit, never a permanent reject, at the stages where that counter applies
+ * (see {@link #enforcedAt}), and records a limit-exceeded signal (not again
+ * for an event another listener already reported).
+ */
+public final class RateLimitCheck implements Check {
+    @Override
+    public String name() {
+        return "rate-limit";
+    }
+
+    @Override
+    public void evaluate(EvaluationContext ctx) {
+        boolean exceeded = false;
+        for (ClientKey k : ctx.keys()) {
+            exceeded |= compare(ctx, ctx.rules().layout(k.level()), ctx.store().estimates(k),
+                    k.level().label(), k.cidr());
+        }
+        String user = ctx.event().saslUsername();
+        if (!user.isEmpty() && !ctx.rules().allowlistedUser(user)) {
+            exceeded |= compare(ctx, ctx.rules().userLayout(), ctx.store().userEstimates(user), "sasl-user",
+                    "user " + LogSafe.escape(user, 64));
+        }
+        if (exceeded && !ctx.repeat()) {
+            ctx.signal(Signal.LIMIT_EXCEEDED, "rate limit exceeded");
+        }
+    }
+
+    /**
+     * Whether a counter is enforced at the event's stage: connections before the message content (never throw a
+     * transmitted message away for a connection rate), recipients at RCPT (or at END-OF-MESSAGE when that is
+     * where they were counted), messages from MAIL on.
+     */
+    static boolean enforcedAt(CounterType type, EvaluationContext ctx) {
+        SmtpStage st = ctx.event().stage();
+        return switch (type) {
+            case CONNECTIONS -> st != SmtpStage.DATA && st != SmtpStage.END_OF_MESSAGE;
+            case RECIPIENTS -> st == SmtpStage.RCPT || st == SmtpStage.END_OF_MESSAGE && ctx.recipientsCountedAtEnd();
+            case MESSAGES -> st == SmtpStage.MAIL || st == SmtpStage.RCPT || st == SmtpStage.DATA
+                    || st == SmtpStage.END_OF_MESSAGE;
+        };
+    }
+
+    private static boolean compare(EvaluationContext ctx, CounterLayout layout, long[] counts, String level,
+            String who) {
+        boolean exceeded = false;
+        List<CounterLayout.Slot> slots = layout.slots();
+        for (int i = 0; i < slots.size(); i++) {
+            CounterLayout.Slot s = slots.get(i);
+            if (counts[i] > s.max() && enforcedAt(s.type(), ctx)) {
+                String window = Durations.format(Duration.ofSeconds(s.windowSeconds()));
+                ctx.find(s.type().label(), Action.DEFER, counts[i], s.max(),
+                        "rate limit: more than " + s.max() + " " + s.type().label() + " per " + window + " per "
+                                + level + " (" + who + ")");
+                exceeded = true;
+            }
+        }
+        return exceeded;
+    }
+}

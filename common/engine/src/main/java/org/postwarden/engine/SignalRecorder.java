@@ -1,0 +1,413 @@
+package org.postwarden.engine;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Counter;
+import org.postwarden.api.BanListener;
+import org.postwarden.api.LogSignal;
+import org.postwarden.api.SignalOutcome;
+import org.postwarden.config.BanDurations;
+import org.postwarden.dnsbl.ScannerCheck;
+import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.KeyLevel;
+import org.postwarden.model.Signal;
+import org.postwarden.model.TimeSource;
+import org.postwarden.reputation.Ban;
+import org.postwarden.reputation.ReputationStore;
+import org.postwarden.rules.BanRules;
+import org.postwarden.rules.Rules;
+import org.postwarden.text.LogSafe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Applies log signals to the shared store and issues bans: the engine's side of log ingestion. The store counts
+ * (scores per key, per user), this class decides (ban, refuse to ban, alert).
+ *
+ * <p>Per signal: the configured weight times the count is added to the client's host, subnet (/24, /64) and wide
+ * (IPv6) scores, and for a failed login to the user's own score. Then, when {@code bans.threshold} is positive and
+ * the ban check is enabled:
+ * <ul>
+ * <li>IPv4: the /32 is banned when its score reaches the threshold; the /24 when its score reaches threshold ×
+ * {@code scoring.subnet-factor} and at least {@code bans.subnet-min-hosts} of its addresses added to it;</li>
+ * <li>IPv6: the /64 is banned when its score reaches the threshold (a /64 is one site); once
+ * {@code bans.ipv6-widen-after} /64s of one wide prefix are banned, the wide prefix is, but never one wider than
+ * {@code bans.max-ipv6-prefix};</li>
+ * <li>the ban lasts the step of {@code bans.durations} for the key's earlier offenses (escalation);</li>
+ * <li>never banned: ignored networks (and allowlisted, own addresses), a key already covered by an active ban, a
+ * private-range key holding the address that carries most private-range traffic (the Docker-gateway trap: an
+ * ERROR line instead), and forward-confirmed research scanners (looked up asynchronously through
+ * {@link ScannerCheck} before a host ban; cached; known scanners are not even scored).</li>
+ * </ul>
+ * A user whose own score reaches {@code bans.user-alert-threshold} raises an alert (logger
+ * {@code org.postwarden.alert}, at most once per {@code bans.user-alert-interval}), however many addresses the
+ * attempts came from.
+ *
+ * <p>Thread-safe: signals may come from several sources at once; issuing a ban is serialised. Its own state (which
+ * addresses added to a /24, the failed-login scores of accounts and which addresses tried them, the private-range
+ * traffic shares) is bounded and not persisted: after a restart, client scores and bans come back from the snapshot,
+ * the rest is learnt again.
+ */
+public final class SignalRecorder {
+    private static final Logger LOG = LoggerFactory.getLogger("org.postwarden.ban");
+    private static final Logger ALERT = LoggerFactory.getLogger("org.postwarden.alert");
+    private static final String RELAY_MARK = "rd|";
+    private static final long LOG_EVERY_MILLIS = Duration.ofMinutes(10).toMillis();
+    private static final int MAX_SOURCES = 64;
+
+    private final TimeSource time;
+    private final ScannerCheck scanners;
+    private final BanListener listener;
+    private final PostwardenMetrics metrics;
+    private final PrivateTraffic traffic;
+    private final Cache<ClientKey, Sources> subnetSources;
+    private final Cache<String, Sources> userSources;
+    private final Cache<String, double[]> userScores;
+    private final Cache<String, Long> lastAlert;
+    private final Cache<ClientKey, Long> lastRefusalLog;
+    private final Set<ClientKey> pendingLookups = ConcurrentHashMap.newKeySet();
+    private final Object banLock = new Object();
+
+    /**
+     * @param metrics  where signals, bans and refusals are counted
+     * @param time     the clock of those stores (log time in a replay)
+     * @param scanners research-scanner check, or null for none (replay, tests)
+     * @param listener told about bans, refusals and alerts
+     */
+    public SignalRecorder(PostwardenMetrics metrics, TimeSource time, ScannerCheck scanners,
+            BanListener listener) {
+        this.time = time;
+        this.scanners = scanners;
+        this.listener = listener == null ? BanListener.NONE : listener;
+        this.metrics = metrics;
+        this.traffic = new PrivateTraffic(10_000, time);
+        this.subnetSources = Caffeine.newBuilder().maximumSize(200_000).expireAfterAccess(Duration.ofDays(1))
+                .ticker(time::nanos).build();
+        this.userSources = Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofDays(1))
+                .ticker(time::nanos).build();
+        this.userScores = Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofDays(1))
+                .ticker(time::nanos).build();
+        this.lastAlert = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofDays(7))
+                .ticker(time::nanos).build();
+        this.lastRefusalLog = Caffeine.newBuilder().maximumSize(10_000)
+                .expireAfterWrite(Duration.ofMillis(LOG_EVERY_MILLIS)).ticker(time::nanos).build();
+    }
+
+    /** The session mark under which a listener notes a relay attempt it scored (address, recipient). */
+    public static String relayMark(InetAddress client, String recipient) {
+        return RELAY_MARK + client.getHostAddress() + "|" + recipient.toLowerCase(Locale.ROOT);
+    }
+
+    /** The rules and the store one signal is recorded with (an engine's, captured for its asynchronous ban). */
+    record Scope(Rules rules, ReputationStore store) {
+    }
+
+    /**
+     * Records one log signal under {@code rules} in {@code store}. Never blocks (scanner lookups run
+     * asynchronously and then ban in the same store).
+     */
+    public SignalOutcome record(LogSignal s, Rules rules, ReputationStore store) {
+        Scope e = new Scope(rules, store);
+        BanRules b = rules.bans();
+        InetAddress ip = s.client();
+        if (ip != null && b.privateRange(ip)) {
+            traffic.observe(ip, b.config().privateMajority().halfLife());
+        }
+        Signal signal = s.signal();
+        if (signal == null) {
+            return SignalOutcome.TRAFFIC;
+        }
+        metrics.signal(signal);
+        double w = rules.weight(signal) * s.count();
+        if (signal == Signal.AUTH_FAILURE && !s.user().isEmpty() && w > 0 && !b.ignoredUser(s.user())) {
+            user(store, b, s, ip, w);
+        }
+        if (ip == null) {
+            return SignalOutcome.SCORED;
+        }
+        if (b.ignored(ip)) {
+            return SignalOutcome.IGNORED;
+        }
+        if (scanners != null && b.config().scanners().enabled()) {
+            Optional<String> known = scanners.cached(ip);
+            if (known != null && known.isPresent()) {
+                return SignalOutcome.SCANNER;
+            }
+        }
+        if (!s.relayRecipient().isEmpty() && store.marks().marked(relayMark(ip, s.relayRecipient()))) {
+            return SignalOutcome.DUPLICATE;
+        }
+        int wide = rules.widePrefix();
+        ClientKey host = ClientKey.of(ip, KeyLevel.HOST, wide);
+        ClientKey subnet = ClientKey.of(ip, KeyLevel.SUBNET, wide);
+        ClientKey wideKey = host.v6() ? ClientKey.of(ip, KeyLevel.WIDE, wide) : null;
+        if (w == 0) {
+            return SignalOutcome.SCORED;
+        }
+        // compared as they are now: read again a millisecond later, a score of exactly the threshold has decayed
+        double hostScore = store.addScore(host, w);
+        double subnetScore = store.addScore(subnet, w);
+        if (wideKey != null) {
+            store.addScore(wideKey, w);
+        }
+        if (!host.v6() && w > 0) {
+            subnetSources.get(subnet, k -> new Sources()).add(ip);
+        }
+        if (w > 0 && b.threshold() > 0 && rules.enabled("ban")) {
+            bans(e, ip, host, subnet, hostScore, subnetScore, signal, s.detail());
+        }
+        return SignalOutcome.SCORED;
+    }
+
+    private void user(ReputationStore store, BanRules b, LogSignal s, InetAddress ip, double w) {
+        String user = s.user();
+        double score = addUserScore(user, w, store.settings().halfLife().toMillis());
+        Sources src = userSources.get(user, k -> new Sources());
+        if (ip != null) {
+            src.add(ip);
+        }
+        double threshold = b.config().userAlertThreshold();
+        if (threshold <= 0 || score < threshold) {
+            return;
+        }
+        long now = time.millis();
+        long every = b.config().userAlertInterval().toMillis();
+        synchronized (lastAlert) {
+            Long last = lastAlert.getIfPresent(user);
+            if (last != null && now - last < every) {
+                return;
+            }
+            lastAlert.put(user, now);
+        }
+        int n = src.size();
+        ALERT.warn("possible password guessing against SASL user {}: failed-login score {} >= {} "
+                + "(bans.user-alert-threshold) from {}{} client address(es); last from {}: {}",
+                LogSafe.escape(user, 64), fmt(score), fmt(threshold), n, n >= MAX_SOURCES ? "+" : "",
+                ip == null ? "unknown" : ip.getHostAddress(), s.detail());
+        counter("postwarden.alerts", "Alerts raised (log signals, outbound guard, queue watcher)", "kind", "sasl-user").increment();
+        listener.userAlert(user, score, n);
+    }
+
+    private void bans(Scope e, InetAddress ip, ClientKey host, ClientKey subnet, double hs, double ss,
+            Signal signal, String detail) {
+        Rules rules = e.rules();
+        BanRules b = rules.bans();
+        double t = b.threshold();
+        if (!host.v6()) {
+            if (hs >= t) {
+                consider(e, ip, host, signal, "score " + fmt(hs) + " >= " + fmt(t) + "; last: " + detail, true);
+            }
+            double factor = rules.config().scoring().subnetFactor();
+            if (ss >= t * factor) {
+                Sources src = subnetSources.getIfPresent(subnet);
+                int n = src == null ? 0 : src.size();
+                if (n >= b.config().subnetMinHosts()) {
+                    consider(e, ip, subnet, signal, "score " + fmt(ss) + " >= " + fmt(t * factor) + " from " + n
+                            + " addresses; last: " + detail, false);
+                }
+            }
+        } else {
+            if (ss >= t) {
+                consider(e, ip, subnet, signal, "score " + fmt(ss) + " >= " + fmt(t) + "; last: " + detail, true);
+            }
+        }
+    }
+
+    /** A ban of {@code key} is due: check the guards, then issue it (after a scanner lookup when asked to). */
+    private void consider(Scope e, InetAddress ip, ClientKey key, Signal signal, String why,
+            boolean scannerLookup) {
+        ReputationStore store = e.store();
+        BanRules b = e.rules().bans();
+        if (covered(store, ip, key, e.rules().widePrefix()) || b.permanentNetwork(ip) != null) {
+            return;
+        }
+        double share = b.config().privateMajority().share();
+        if (share > 0) {
+            InetAddress top = traffic.top();
+            if (top != null && contains(key, top, e.rules().widePrefix())) {
+                double have = traffic.share(top, b.config().privateMajority().halfLife());
+                if (have >= share) {
+                    refusePrivateMajority(key, top, have, share);
+                    return;
+                }
+            }
+        }
+        if (scannerLookup && scanners != null && b.config().scanners().enabled()) {
+            if (!pendingLookups.add(key)) {
+                return;
+            }
+            scanners.scanner(ip).whenComplete((name, err) -> {
+                try {
+                    if (err == null && name != null && name.isPresent()) {
+                        String d = ip.getHostAddress() + " is research scanner " + LogSafe.escape(name.get(), 200)
+                                + " (forward-confirmed reverse DNS): logged, not banned (" + why + ")";
+                        LOG.info("not banning {}: {}", key.cidr(), d);
+                        counter("postwarden.ban.refusals", "Bans due but not issued", "reason", "scanner")
+                                .increment();
+                        listener.refused(key, "scanner", d);
+                    } else {
+                        issue(e, ip, key, signal, why);
+                    }
+                } catch (RuntimeException ex) {
+                    LOG.error("cannot issue ban of {}", key.cidr(), ex);
+                } finally {
+                    pendingLookups.remove(key);
+                }
+            });
+            return;
+        }
+        issue(e, ip, key, signal, why);
+    }
+
+    private void issue(Scope e, InetAddress ip, ClientKey key, Signal signal, String why) {
+        ReputationStore store = e.store();
+        Rules rules = e.rules();
+        BanRules b = rules.bans();
+        Ban ban;
+        boolean dryRun = rules.dryRun("ban");
+        synchronized (banLock) {
+            if (covered(store, ip, key, rules.widePrefix())) {
+                return;
+            }
+            int earlier = store.offenses(key);
+            Duration d = b.duration(earlier);
+            String detail = key.level().label() + " " + key.cidr() + ": " + why;
+            if (dryRun) {
+                if (logNow(key)) {
+                    LOG.info("DRY-RUN: would ban {} {} for {} (offense {}): {}", key.level().label(), key.cidr(),
+                            BanDurations.format(d), earlier + 1, detail);
+                    counter("postwarden.ban.refusals", "Bans due but not issued", "reason", "dry-run").increment();
+                    long now = time.millis();
+                    listener.banned(new Ban(key, now, d == null ? Long.MAX_VALUE : now + d.toMillis(),
+                            signal.label(), detail, earlier + 1), true);
+                }
+                return;
+            }
+            ban = store.ban(key, d, signal.label(), detail);
+        }
+        LOG.info("banned {} {} {} (offense {}, {}): {}", key.level().label(), key.cidr(),
+                ban.permanent() ? "permanently" : "until " + Instant.ofEpochMilli(ban.untilMillis()), ban.offense(),
+                signal.label(), ban.detail());
+        counter("postwarden.bans.issued", "Bans issued from log signals", "level", key.level().label(),
+                "reason", signal.label()).increment();
+        listener.banned(ban, false);
+        if (key.v6() && key.level() == KeyLevel.SUBNET && b.widening()) {
+            widen(e, ip, signal);
+        }
+    }
+
+    /** Several banned /64s in one wide prefix: ban the prefix (never wider than bans.max-ipv6-prefix). */
+    private void widen(Scope e, InetAddress ip, Signal signal) {
+        int widePrefix = e.rules().widePrefix();
+        ClientKey wide = ClientKey.of(ip, KeyLevel.WIDE, widePrefix);
+        int n = 0;
+        for (Ban other : e.store().activeBans()) {
+            ClientKey k = other.key();
+            if (k.v6() && k.level() == KeyLevel.SUBNET && contains(wide, k.address(), widePrefix)) {
+                n++;
+            }
+        }
+        int after = e.rules().bans().config().ipv6WidenAfter();
+        if (n >= after) {
+            consider(e, ip, wide, signal, n + " banned /64s in " + wide.cidr() + " (bans.ipv6-widen-after "
+                    + after + ")", false);
+        }
+    }
+
+    /** Whether {@code key} or a wider key of the same address already has an active ban. */
+    private static boolean covered(ReputationStore store, InetAddress ip, ClientKey key, int widePrefix) {
+        for (KeyLevel level : KeyLevel.values()) {
+            if (level.ordinal() < key.level().ordinal() || level == KeyLevel.WIDE && !key.v6()) {
+                continue;
+            }
+            if (store.activeBan(ClientKey.of(ip, level, widePrefix)).isPresent()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean contains(ClientKey key, InetAddress a, int widePrefix) {
+        boolean v6 = a.getAddress().length == 16;
+        return v6 == key.v6() && ClientKey.of(a, key.level(), widePrefix).equals(key);
+    }
+
+    private void refusePrivateMajority(ClientKey key, InetAddress top, double have, double share) {
+        String d = String.format(Locale.ROOT, "%s carries %.0f%% of the recent log traffic from private ranges "
+                + "(bans.private-majority.share %.2f)", top.getHostAddress(), have * 100, share);
+        counter("postwarden.ban.refusals", "Bans due but not issued", "reason", "private-majority").increment();
+        listener.refused(key, "private-majority", d);
+        if (logNow(key)) {
+            LOG.error("NOT banning {} {}: {}. It looks like a NAT, proxy or Docker gateway in front of Postfix that "
+                    + "hides the real client addresses (the Docker-gateway trap): banning it would refuse every "
+                    + "client. Make Postfix see the real addresses (host networking, no userland proxy, the PROXY "
+                    + "protocol), or put it in bans.ignore-networks; bans.private-majority.share: 0 turns this "
+                    + "guard off.", key.level().label(), key.cidr(), d);
+        }
+    }
+
+    private boolean logNow(ClientKey key) {
+        return lastRefusalLog.asMap().putIfAbsent(key, time.millis()) == null;
+    }
+
+    private Counter counter(String name, String description, String... tags) {
+        return Counter.builder(name).description(description).tags(tags).register(metrics.registry());
+    }
+
+    private static String fmt(double d) {
+        return String.format(Locale.ROOT, "%.1f", d);
+    }
+
+    /**
+     * Adds to the decaying failed-login score of an account. Kept here, not in the store's user keys: the names come
+     * from attackers (dictionary attacks try thousands), and must not push real users' quota counters out of that
+     * bounded map.
+     */
+    private double addUserScore(String user, double weight, double halfLifeMillis) {
+        double[] v = userScores.get(user, k -> new double[2]);
+        long now = time.millis();
+        synchronized (v) {
+            double dt = now - v[1];
+            v[0] = (dt > 0 && v[1] > 0 ? v[0] * Math.pow(0.5, dt / halfLifeMillis) : v[0]) + weight;
+            v[1] = Math.max(v[1], now);
+            return v[0];
+        }
+    }
+
+    /** The decayed failed-login score of {@code user} (0 when unknown), with the half-life of {@code store}. */
+    public double userScore(String user, ReputationStore store) {
+        double[] v = userScores.getIfPresent(user);
+        if (v == null) {
+            return 0;
+        }
+        double halfLife = store.settings().halfLife().toMillis();
+        synchronized (v) {
+            double dt = time.millis() - v[1];
+            return dt > 0 ? v[0] * Math.pow(0.5, dt / halfLife) : v[0];
+        }
+    }
+
+    /** Distinct addresses (up to {@value #MAX_SOURCES}). */
+    private static final class Sources {
+        private final Set<InetAddress> seen = ConcurrentHashMap.newKeySet();
+
+        void add(InetAddress a) {
+            if (seen.size() < MAX_SOURCES) {
+                seen.add(a);
+            }
+        }
+
+        int size() {
+            return seen.size();
+        }
+    }
+}

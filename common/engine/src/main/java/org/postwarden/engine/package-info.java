@@ -1,0 +1,19 @@
+/**
+ * The engine decides: it turns a {@link org.postwarden.model.MailEvent} into a
+ * {@link org.postwarden.verdict.Decision}. It records the event in the store (once per connection, message and
+ * recipient), runs one {@link org.postwarden.engine.Check} per concern, applies signal weights to scores, combines
+ * the findings by severity and honours global and per-check dry-run. Log signals (what only logs show: PREGREET,
+ * failed logins, TLS failures) take another way in: {@link org.postwarden.engine.SignalRecorder} scores them into
+ * the same store and issues escalating bans under {@link org.postwarden.rules.BanRules}, which
+ * {@link org.postwarden.engine.BanCheck} then enforces at every stage.
+ *
+ * <p>Thread-safety: {@link org.postwarden.engine.DecisionEngine} is immutable and safe for concurrent use; it never
+ * blocks (store operations are short, in-memory). A check that needs I/O starts it in {@code Check#prepare} (the
+ * DNSBL check's lookups); the evaluation runs when every prepared stage is done — at once, on the calling thread,
+ * when they already are (cached answers), else on the thread that completes the last one (never a Netty event
+ * loop for DNS). DNSBL/DNSWL weights count for the current decision only ({@code EvaluationContext#weigh}), never
+ * in the stored scores. {@code SignalRecorder} keeps bounded,
+ * unpersisted state of its own (addresses per /24 and per user, private-range traffic shares) and serialises
+ * ban issuing; its scanner lookups are asynchronous.
+ */
+package org.postwarden.engine;

@@ -1,0 +1,344 @@
+package org.postwarden.reputation.memory;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import org.postwarden.model.ClientKey;
+import org.postwarden.model.KeyLevel;
+import org.postwarden.model.TimeSource;
+import org.postwarden.reputation.Ban;
+import org.postwarden.reputation.CounterLayout;
+import org.postwarden.reputation.CounterType;
+import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.SessionMarks;
+import org.postwarden.reputation.StoreSettings;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Counts events per client key and per user, keeps decaying scores and bans. Never decides.
+ *
+ * <p>Client keys are counted with the {@link CounterLayout} of their level; users with the user layout; message
+ * contents (an authenticated user and a content fingerprint) with the content layout. Open connections per client
+ * key are a live gauge (opened and closed by a listener that sees both ends of a session), not a window, and are
+ * neither expired nor snapshotted. The layouts
+ * are fixed for the lifetime of a store: a configuration change builds a new store and moves the state over with a
+ * snapshot, which maps counters by (type, window) and drops the rest.
+ */
+public final class MemoryReputationStore implements ReputationStore {
+    private final StoreSettings settings;
+    private final TimeSource time;
+    private final double halfLifeMillis;
+    private final Cache<ClientKey, KeyState> clients;
+    private final Cache<String, KeyState> users;
+    private final Cache<String, KeyState> contents;
+    private final Map<ClientKey, Integer> open = new ConcurrentHashMap<>();
+    private final Map<ClientKey, Ban> bans = new ConcurrentHashMap<>();
+    private final Cache<ClientKey, Integer> offenses;
+    private final SessionMarks marks;
+
+    public MemoryReputationStore(StoreSettings settings, TimeSource time) {
+        this.settings = settings;
+        this.time = time;
+        this.halfLifeMillis = settings.halfLife().toMillis();
+        this.clients = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
+                .maximumSize(settings.maxClients())
+                .expireAfterAccess(settings.idleExpiry())
+                .ticker(time::nanos)
+                .build();
+        this.users = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
+                .maximumSize(settings.maxUsers())
+                .expireAfterAccess(settings.idleExpiry())
+                .ticker(time::nanos)
+                .build();
+        this.contents = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
+                .maximumSize(Math.max(1000, settings.maxUsers() * 4))
+                .expireAfterAccess(settings.idleExpiry())
+                .ticker(time::nanos)
+                .build();
+        this.offenses = Caffeine.newBuilder()
+                .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
+                .maximumSize(Math.max(1000, settings.maxClients() / 10))
+                .expireAfterWrite(Duration.ofDays(90))
+                .ticker(time::nanos)
+                .build();
+        this.marks = new MemorySessionMarks(Math.max(10_000, settings.maxClients() / 4), Duration.ofHours(2), time);
+    }
+
+    public StoreSettings settings() {
+        return settings;
+    }
+
+    public TimeSource time() {
+        return time;
+    }
+
+    public SessionMarks marks() {
+        return marks;
+    }
+
+    private KeyState client(ClientKey key) {
+        CounterLayout layout = settings.layout(key.level());
+        return clients.get(key, k -> new KeyState(layout.size(), time.millis()));
+    }
+
+    private KeyState user(String user) {
+        return users.get(user, u -> new KeyState(settings.userLayout().size(), time.millis()));
+    }
+
+    /**
+     * Adds {@code n} events of {@code type} for {@code key} ({@code n} may be 0 to only read) and returns the
+     * sliding estimates of that type's windows, in the order of {@link CounterLayout#indicesOf}.
+     */
+    public long[] count(ClientKey key, CounterType type, int n) {
+        CounterLayout layout = settings.layout(key.level());
+        if (layout.indicesOf(type).length == 0) {
+            return new long[0];
+        }
+        KeyState s = n == 0 ? clients.getIfPresent(key) : client(key);
+        if (s == null) {
+            return new long[layout.indicesOf(type).length];
+        }
+        return s.add(layout, type, n, time.millis());
+    }
+
+    /** Same as {@link #count(ClientKey, CounterType, int)} for a user key ({@code sasl_username}). */
+    public long[] countUser(String user, CounterType type, int n) {
+        CounterLayout layout = settings.userLayout();
+        if (layout.indicesOf(type).length == 0) {
+            return new long[0];
+        }
+        KeyState s = n == 0 ? users.getIfPresent(user) : user(user);
+        if (s == null) {
+            return new long[layout.indicesOf(type).length];
+        }
+        return s.add(layout, type, n, time.millis());
+    }
+
+    /**
+     * Counts {@code n} messages (0 to only read) with content {@code fingerprint} sent by {@code user} and returns
+     * the sliding estimates of the content layout's windows, in layout order (empty when no window is configured).
+     */
+    public long[] countContent(String user, String fingerprint, int n) {
+        CounterLayout layout = settings.contentLayout();
+        if (layout.size() == 0) {
+            return new long[0];
+        }
+        String key = user + '\u0000' + fingerprint;
+        KeyState s = n == 0 ? contents.getIfPresent(key)
+                : contents.get(key, k -> new KeyState(layout.size(), time.millis()));
+        if (s == null) {
+            return new long[layout.size()];
+        }
+        return s.add(layout, CounterType.MESSAGES, n, time.millis());
+    }
+
+    // ---- open connections (a live gauge) ------------------------------------------------------------------
+
+    /** A session of {@code key} has opened; returns how many are open now, this one included. */
+    public int connectionOpened(ClientKey key) {
+        return open.merge(key, 1, Integer::sum);
+    }
+
+    /** A session of {@code key} has closed (a close without a matching open is ignored). */
+    public void connectionClosed(ClientKey key) {
+        open.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** Sessions of {@code key} open now. */
+    public int openConnections(ClientKey key) {
+        return open.getOrDefault(key, 0);
+    }
+
+    /** All counter estimates of a client key in layout order (zeros when unknown). */
+    public long[] estimates(ClientKey key) {
+        CounterLayout layout = settings.layout(key.level());
+        KeyState s = clients.getIfPresent(key);
+        return s == null ? new long[layout.size()] : s.estimates(layout, time.millis());
+    }
+
+    /** All counter estimates of a user in layout order (zeros when unknown). */
+    public long[] userEstimates(String user) {
+        KeyState s = users.getIfPresent(user);
+        return s == null ? new long[settings.userLayout().size()] : s.estimates(settings.userLayout(), time.millis());
+    }
+
+    /** Adds {@code weight} to the key's decayed score and returns the new score. */
+    public double addScore(ClientKey key, double weight) {
+        return client(key).addScore(weight, time.millis(), halfLifeMillis);
+    }
+
+    /** The key's decayed score (0 when unknown). */
+    public double score(ClientKey key) {
+        KeyState s = clients.getIfPresent(key);
+        return s == null ? 0 : s.score(time.millis(), halfLifeMillis);
+    }
+
+    // ---- bans -----------------------------------------------------------------------------------------------
+
+    /**
+     * Bans {@code key} for {@code duration} ({@code null} = permanent). The offense number counts earlier bans of
+     * the same key (remembered for 90 days), so callers can escalate.
+     */
+    public Ban ban(ClientKey key, Duration duration, String reason, String detail) {
+        long now = time.millis();
+        int offense = offenses.asMap().merge(key, 1, Integer::sum);
+        long until = duration == null ? Long.MAX_VALUE : saturatedAdd(now, duration.toMillis());
+        Ban b = new Ban(key, now, until, reason, detail, offense);
+        bans.put(key, b);
+        return b;
+    }
+
+    /** Number of earlier bans of {@code key} within the offense memory. */
+    public int offenses(ClientKey key) {
+        Integer n = offenses.getIfPresent(key);
+        return n == null ? 0 : n;
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
+    /** Lifts a ban; returns whether there was one. */
+    public boolean unban(ClientKey key) {
+        return bans.remove(key) != null;
+    }
+
+    /** The active ban on {@code key}, if any (expired bans are dropped on the way). */
+    public Optional<Ban> activeBan(ClientKey key) {
+        Ban b = bans.get(key);
+        if (b == null) {
+            return Optional.empty();
+        }
+        if (!b.activeAt(time.millis())) {
+            bans.remove(key, b);
+            return Optional.empty();
+        }
+        return Optional.of(b);
+    }
+
+    /** Active bans, newest first. */
+    public List<Ban> activeBans() {
+        long now = time.millis();
+        bans.values().removeIf(b -> !b.activeAt(now));
+        List<Ban> out = new ArrayList<>(bans.values());
+        out.sort(Comparator.comparingLong(Ban::sinceMillis).reversed());
+        return out;
+    }
+
+    // ---- sizes and maintenance ------------------------------------------------------------------------------
+
+    public long clientCount() {
+        return clients.estimatedSize();
+    }
+
+    public long userCount() {
+        return users.estimatedSize();
+    }
+
+    public long banCount() {
+        return bans.size();
+    }
+
+    /** Runs pending evictions and drops expired bans. */
+    public void cleanUp() {
+        clients.cleanUp();
+        users.cleanUp();
+        contents.cleanUp();
+        offenses.cleanUp();
+        long now = time.millis();
+        bans.values().removeIf(b -> !b.activeAt(now));
+    }
+
+    // ---- admin queries (read-only scans: O(keys) for the admin API and reports, never on the hot path) ---------
+
+    /**
+     * The {@code n} client keys of {@code level} with the highest decayed scores above {@code minScore}, highest
+     * first. Scans every key (does not touch their access order).
+     */
+    public List<ScoredKey> topScores(KeyLevel level, int n, double minScore) {
+        long now = time.millis();
+        java.util.PriorityQueue<ScoredKey> top = new java.util.PriorityQueue<>(Comparator.comparingDouble(ScoredKey::score));
+        for (Map.Entry<ClientKey, KeyState> e : clients.asMap().entrySet()) {
+            if (e.getKey().level() != level) {
+                continue;
+            }
+            double s = e.getValue().score(now, halfLifeMillis);
+            if (s > minScore && n > 0 && (top.size() < n || s > top.peek().score())) {
+                top.add(new ScoredKey(e.getKey(), s));
+                if (top.size() > n) {
+                    top.poll();
+                }
+            }
+        }
+        List<ScoredKey> out = new ArrayList<>(top);
+        out.sort(Comparator.comparingDouble(ScoredKey::score).reversed());
+        return out;
+    }
+
+    /**
+     * The {@code n} users with the highest estimate in user-layout slot {@code slot} (above 0), highest first.
+     * Scans every user key (does not touch their access order).
+     */
+    public List<UserCount> topUsers(int slot, int n) {
+        CounterLayout layout = settings.userLayout();
+        if (slot < 0 || slot >= layout.size() || n <= 0) {
+            return List.of();
+        }
+        long now = time.millis();
+        java.util.PriorityQueue<UserCount> top = new java.util.PriorityQueue<>(Comparator.comparingLong(UserCount::count));
+        for (Map.Entry<String, KeyState> e : users.asMap().entrySet()) {
+            long c = e.getValue().estimates(layout, now)[slot];
+            if (c > 0 && (top.size() < n || c > top.peek().count())) {
+                top.add(new UserCount(e.getKey(), c));
+                if (top.size() > n) {
+                    top.poll();
+                }
+            }
+        }
+        List<UserCount> out = new ArrayList<>(top);
+        out.sort(Comparator.comparingLong(UserCount::count).reversed());
+        return out;
+    }
+
+    /** Whether the store holds state for {@code key} (without creating or touching it). */
+    public boolean known(ClientKey key) {
+        return clients.asMap().containsKey(key);
+    }
+
+    /** Whether the store holds state for SASL user {@code user} (without creating or touching it). */
+    public boolean knownUser(String user) {
+        return users.asMap().containsKey(user);
+    }
+
+    // ---- snapshot access (package-private for StoreSnapshot) -----------------------------------------------
+
+    Map<ClientKey, KeyState> clientMap() {
+        return clients.asMap();
+    }
+
+    Map<String, KeyState> userMap() {
+        return users.asMap();
+    }
+
+    Map<ClientKey, Ban> banMap() {
+        return bans;
+    }
+
+    Map<ClientKey, Integer> offenseMap() {
+        return offenses.asMap();
+    }
+
+    double halfLifeMillis() {
+        return halfLifeMillis;
+    }
+}
