@@ -203,6 +203,14 @@ public final class Rules {
         return weights.getOrDefault(s, 0.0);
     }
 
+    /**
+     * At most this many open SMTP sessions per client host (0: no limit). Set under {@code milter.} because only a
+     * listener that sees both ends of a session (the milter) keeps the count; the engine applies it.
+     */
+    public int maxConcurrentPerClient() {
+        return config.milter().maxConcurrentPerClient();
+    }
+
     public int widePrefix() {
         return config.store().ipv6WidePrefix();
     }

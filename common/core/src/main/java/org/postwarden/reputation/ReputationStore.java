@@ -34,6 +34,14 @@ public interface ReputationStore {
     SessionMarks marks();
 
     /**
+     * The table of {@code kind}, created on first use; the same table for every call with a kind of that name. State
+     * of that kind restored from a snapshot before the first call is decoded then.
+     *
+     * @throws IllegalArgumentException when a different kind with the same name was registered before
+     */
+    <V> StateTable<V> table(StateKind<V> kind);
+
+    /**
      * Adds {@code n} events of {@code type} for {@code key} ({@code n} may be 0 to only read) and returns the
      * sliding estimates of that type's windows, in the order of {@link CounterLayout#indicesOf}.
      */

@@ -20,7 +20,7 @@ public final class ConcurrencyCheck implements Check {
         if (ctx.event().stage() != SmtpStage.CONNECT || ctx.host() == null) {
             return;
         }
-        int max = ctx.rules().config().milter().maxConcurrentPerClient();
+        int max = ctx.rules().maxConcurrentPerClient();
         if (max <= 0) {
             return;
         }

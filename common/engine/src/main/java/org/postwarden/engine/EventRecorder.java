@@ -4,6 +4,7 @@ import org.postwarden.model.ClientKey;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.reputation.CounterType;
+import org.postwarden.reputation.Mark;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.reputation.SessionMarks;
 
@@ -39,9 +40,9 @@ final class EventRecorder {
                     countClient(ctx, CounterType.CONNECTIONS, 1);
                 }
             } else {
-                boolean sighting = marks.first("c|" + e.source() + "|" + conn) | e.stage() == SmtpStage.CONNECT;
+                boolean sighting = marks.first(Mark.CONNECTION_REPORTED.key(e.source(), conn)) | e.stage() == SmtpStage.CONNECT;
                 if (sighting) {
-                    if (marks.occurrence("c|" + conn, e.source())) {
+                    if (marks.occurrence(Mark.CONNECTION.key(conn), e.source())) {
                         countClient(ctx, CounterType.CONNECTIONS, 1);
                     } else if (e.stage() == SmtpStage.CONNECT) {
                         ctx.repeat(true);
@@ -52,11 +53,12 @@ final class EventRecorder {
         switch (e.stage()) {
             case RCPT -> {
                 boolean fresh = conn.isEmpty()
-                        || marks.occurrence("r|" + conn + "|" + e.recipient().toLowerCase(Locale.ROOT), e.source());
+                        || marks.occurrence(Mark.RECIPIENT.key(conn, e.recipient().toLowerCase(Locale.ROOT)),
+                                e.source());
                 if (!conn.isEmpty()) {
-                    marks.first("rs|" + conn);
+                    marks.first(Mark.RECIPIENTS_REPORTED.key(conn));
                 }
-                firstFor(marks, "r|", e);
+                firstFor(marks, Mark.MESSAGE_RECIPIENT, e);
                 if (fresh) {
                     countClient(ctx, CounterType.RECIPIENTS, 1);
                     countUser(ctx, CounterType.RECIPIENTS, 1);
@@ -65,19 +67,20 @@ final class EventRecorder {
                 }
             }
             case DATA, END_OF_MESSAGE -> {
-                if (firstFor(marks, "m|", e)) {
+                if (firstFor(marks, Mark.MESSAGE, e)) {
                     ctx.newMessage(true);
                     countClient(ctx, CounterType.MESSAGES, 1);
                     countUser(ctx, CounterType.MESSAGES, 1);
                 }
                 if (e.stage() == SmtpStage.END_OF_MESSAGE) {
-                    boolean rcptsReported = !conn.isEmpty() && marks.marked("rs|" + conn) || markedAny(marks, "r|", e);
-                    if (e.recipientCount() > 0 && !rcptsReported && hasId(e) && firstFor(marks, "rc|", e)) {
+                    boolean rcptsReported = !conn.isEmpty() && marks.marked(Mark.RECIPIENTS_REPORTED.key(conn))
+                            || markedAny(marks, Mark.MESSAGE_RECIPIENT, e);
+                    if (e.recipientCount() > 0 && !rcptsReported && hasId(e) && firstFor(marks, Mark.RECIPIENT_COUNT, e)) {
                         ctx.recipientsCountedAtEnd(true);
                         countClient(ctx, CounterType.RECIPIENTS, e.recipientCount());
                         countUser(ctx, CounterType.RECIPIENTS, e.recipientCount());
                     }
-                    if (!e.fingerprint().isEmpty() && firstFor(marks, "f|", e)) {
+                    if (!e.fingerprint().isEmpty() && firstFor(marks, Mark.CONTENT, e)) {
                         ctx.newContent(true);
                         if (e.authenticated()) {
                             store.countContent(e.saslUsername(), e.fingerprint(), 1);
@@ -95,20 +98,20 @@ final class EventRecorder {
      * {@code prefix}; true when none was marked before, or when the event has no id at all (then it cannot be
      * joined and counts).
      */
-    static boolean firstFor(SessionMarks marks, String prefix, MailEvent e) {
+    static boolean firstFor(SessionMarks marks, Mark kind, MailEvent e) {
         boolean fresh = true;
         if (!e.queueId().isEmpty()) {
-            fresh &= marks.first(prefix + "q|" + e.queueId());
+            fresh &= marks.first(kind.key(Mark.queueIdPart(e.queueId())));
         }
         if (!e.instance().isEmpty()) {
-            fresh &= marks.first(prefix + "i|" + e.source() + "|" + e.instance());
+            fresh &= marks.first(kind.key(Mark.instancePart(e.source(), e.instance())));
         }
         return fresh;
     }
 
-    private static boolean markedAny(SessionMarks marks, String prefix, MailEvent e) {
-        return !e.queueId().isEmpty() && marks.marked(prefix + "q|" + e.queueId())
-                || !e.instance().isEmpty() && marks.marked(prefix + "i|" + e.source() + "|" + e.instance());
+    private static boolean markedAny(SessionMarks marks, Mark kind, MailEvent e) {
+        return !e.queueId().isEmpty() && marks.marked(kind.key(Mark.queueIdPart(e.queueId())))
+                || !e.instance().isEmpty() && marks.marked(kind.key(Mark.instancePart(e.source(), e.instance())));
     }
 
     private static boolean hasId(MailEvent e) {
@@ -120,7 +123,7 @@ final class EventRecorder {
         if (!e.instance().isEmpty()) {
             return e.source() + "|" + e.instance();
         }
-        return e.queueId().isEmpty() ? "" : "q|" + e.queueId();
+        return e.queueId().isEmpty() ? "" : Mark.queueIdPart(e.queueId());
     }
 
     private static void countClient(EvaluationContext ctx, CounterType type, int n) {

@@ -3,6 +3,7 @@ package org.postwarden.engine;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.Signal;
+import org.postwarden.reputation.Mark;
 import org.postwarden.text.LogSafe;
 
 import java.net.InetAddress;
@@ -28,7 +29,7 @@ public final class HeloCheck implements Check {
             return;
         }
         String once = e.connectionId().isEmpty() ? EventRecorder.messageId(e) : e.connectionId();
-        if (!once.isEmpty() && !ctx.store().marks().first("h|" + once + "|" + helo)) {
+        if (!once.isEmpty() && !ctx.store().marks().first(Mark.HELO.key(once, helo))) {
             return;
         }
         String shown = LogSafe.escape(helo, 100);

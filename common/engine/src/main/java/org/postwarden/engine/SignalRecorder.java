@@ -8,12 +8,14 @@ import org.postwarden.api.LogSignal;
 import org.postwarden.api.SignalOutcome;
 import org.postwarden.config.BanDurations;
 import org.postwarden.dnsbl.ScannerCheck;
+import org.postwarden.engine.SignalState.Sources;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.Signal;
 import org.postwarden.model.TimeSource;
 import org.postwarden.reputation.Ban;
+import org.postwarden.reputation.Mark;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.rules.BanRules;
 import org.postwarden.rules.Rules;
@@ -52,27 +54,21 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code org.postwarden.alert}, at most once per {@code bans.user-alert-interval}), however many addresses the
  * attempts came from.
  *
- * <p>Thread-safe: signals may come from several sources at once; issuing a ban is serialised. Its own state (which
- * addresses added to a /24, the failed-login scores of accounts and which addresses tried them, the private-range
- * traffic shares) is bounded and not persisted: after a restart, client scores and bans come back from the snapshot,
- * the rest is learnt again.
+ * <p>Thread-safe: signals may come from several sources at once; issuing a ban is serialised. What it learns
+ * besides scores (which addresses added to a /24, the failed-login scores of accounts and which addresses tried
+ * them, when a user was last alerted on, the private-range traffic shares) lives in the store as the kinds of
+ * {@link SignalState}: bounded, persisted by the snapshot, shared with the rest of the store.
  */
 public final class SignalRecorder {
     private static final Logger LOG = LoggerFactory.getLogger("org.postwarden.ban");
     private static final Logger ALERT = LoggerFactory.getLogger("org.postwarden.alert");
-    private static final String RELAY_MARK = "rd|";
     private static final long LOG_EVERY_MILLIS = Duration.ofMinutes(10).toMillis();
-    private static final int MAX_SOURCES = 64;
+    private static final int MAX_SOURCES = SignalState.MAX_SOURCES;
 
     private final TimeSource time;
     private final ScannerCheck scanners;
     private final BanListener listener;
     private final PostwardenMetrics metrics;
-    private final PrivateTraffic traffic;
-    private final Cache<ClientKey, Sources> subnetSources;
-    private final Cache<String, Sources> userSources;
-    private final Cache<String, double[]> userScores;
-    private final Cache<String, Long> lastAlert;
     private final Cache<ClientKey, Long> lastRefusalLog;
     private final Set<ClientKey> pendingLookups = ConcurrentHashMap.newKeySet();
     private final Object banLock = new Object();
@@ -89,22 +85,13 @@ public final class SignalRecorder {
         this.scanners = scanners;
         this.listener = listener == null ? BanListener.NONE : listener;
         this.metrics = metrics;
-        this.traffic = new PrivateTraffic(10_000, time);
-        this.subnetSources = Caffeine.newBuilder().maximumSize(200_000).expireAfterAccess(Duration.ofDays(1))
-                .ticker(time::nanos).build();
-        this.userSources = Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofDays(1))
-                .ticker(time::nanos).build();
-        this.userScores = Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofDays(1))
-                .ticker(time::nanos).build();
-        this.lastAlert = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofDays(7))
-                .ticker(time::nanos).build();
         this.lastRefusalLog = Caffeine.newBuilder().maximumSize(10_000)
                 .expireAfterWrite(Duration.ofMillis(LOG_EVERY_MILLIS)).ticker(time::nanos).build();
     }
 
     /** The session mark under which a listener notes a relay attempt it scored (address, recipient). */
     public static String relayMark(InetAddress client, String recipient) {
-        return RELAY_MARK + client.getHostAddress() + "|" + recipient.toLowerCase(Locale.ROOT);
+        return Mark.RELAY_ATTEMPT.key(client.getHostAddress(), recipient.toLowerCase(Locale.ROOT));
     }
 
     /** The rules and the store one signal is recorded with (an engine's, captured for its asynchronous ban). */
@@ -120,7 +107,7 @@ public final class SignalRecorder {
         BanRules b = rules.bans();
         InetAddress ip = s.client();
         if (ip != null && b.privateRange(ip)) {
-            traffic.observe(ip, b.config().privateMajority().halfLife());
+            traffic(store).observe(ip, b.config().privateMajority().halfLife(), time.millis());
         }
         Signal signal = s.signal();
         if (signal == null) {
@@ -160,7 +147,7 @@ public final class SignalRecorder {
             store.addScore(wideKey, w);
         }
         if (!host.v6() && w > 0) {
-            subnetSources.get(subnet, k -> new Sources()).add(ip);
+            store.table(SignalState.NETWORK_SOURCES).getOrCreate(subnet.cidr(), k -> new Sources()).add(ip);
         }
         if (w > 0 && b.threshold() > 0 && rules.enabled("ban")) {
             bans(e, ip, host, subnet, hostScore, subnetScore, signal, s.detail());
@@ -170,8 +157,9 @@ public final class SignalRecorder {
 
     private void user(ReputationStore store, BanRules b, LogSignal s, InetAddress ip, double w) {
         String user = s.user();
-        double score = addUserScore(user, w, store.settings().halfLife().toMillis());
-        Sources src = userSources.get(user, k -> new Sources());
+        double score = store.table(SignalState.USER_SCORES).getOrCreate(user, k -> new SignalState.Score())
+                .add(w, time.millis(), store.settings().halfLife().toMillis());
+        Sources src = store.table(SignalState.USER_SOURCES).getOrCreate(user, k -> new Sources());
         if (ip != null) {
             src.add(ip);
         }
@@ -181,12 +169,12 @@ public final class SignalRecorder {
         }
         long now = time.millis();
         long every = b.config().userAlertInterval().toMillis();
-        synchronized (lastAlert) {
-            Long last = lastAlert.getIfPresent(user);
-            if (last != null && now - last < every) {
+        long[] last = store.table(SignalState.USER_ALERTS).getOrCreate(user, k -> new long[] {Long.MIN_VALUE});
+        synchronized (last) {
+            if (last[0] != Long.MIN_VALUE && now - last[0] < every) {
                 return;
             }
-            lastAlert.put(user, now);
+            last[0] = now;
         }
         int n = src.size();
         ALERT.warn("possible password guessing against SASL user {}: failed-login score {} >= {} "
@@ -208,7 +196,7 @@ public final class SignalRecorder {
             }
             double factor = rules.config().scoring().subnetFactor();
             if (ss >= t * factor) {
-                Sources src = subnetSources.getIfPresent(subnet);
+                Sources src = e.store().table(SignalState.NETWORK_SOURCES).get(subnet.cidr());
                 int n = src == null ? 0 : src.size();
                 if (n >= b.config().subnetMinHosts()) {
                     consider(e, ip, subnet, signal, "score " + fmt(ss) + " >= " + fmt(t * factor) + " from " + n
@@ -232,9 +220,10 @@ public final class SignalRecorder {
         }
         double share = b.config().privateMajority().share();
         if (share > 0) {
+            PrivateTraffic traffic = traffic(store);
             InetAddress top = traffic.top();
             if (top != null && contains(key, top, e.rules().widePrefix())) {
-                double have = traffic.share(top, b.config().privateMajority().halfLife());
+                double have = traffic.share(top, b.config().privateMajority().halfLife(), time.millis());
                 if (have >= share) {
                     refusePrivateMajority(key, top, have, share);
                     return;
@@ -367,47 +356,18 @@ public final class SignalRecorder {
         return String.format(Locale.ROOT, "%.1f", d);
     }
 
+    /** The private-range traffic of {@code store}. */
+    private static PrivateTraffic traffic(ReputationStore store) {
+        return store.table(SignalState.PRIVATE_TRAFFIC).getOrCreate(SignalState.ALL, k -> new PrivateTraffic());
+    }
+
     /**
-     * Adds to the decaying failed-login score of an account. Kept here, not in the store's user keys: the names come
-     * from attackers (dictionary attacks try thousands), and must not push real users' quota counters out of that
-     * bounded map.
+     * The decayed failed-login score of {@code user} (0 when unknown) in {@code store}. Kept apart from the store's
+     * user counters: the names come from attackers (dictionary attacks try thousands) and must not push real users'
+     * quota counters out of that bounded map.
      */
-    private double addUserScore(String user, double weight, double halfLifeMillis) {
-        double[] v = userScores.get(user, k -> new double[2]);
-        long now = time.millis();
-        synchronized (v) {
-            double dt = now - v[1];
-            v[0] = (dt > 0 && v[1] > 0 ? v[0] * Math.pow(0.5, dt / halfLifeMillis) : v[0]) + weight;
-            v[1] = Math.max(v[1], now);
-            return v[0];
-        }
-    }
-
-    /** The decayed failed-login score of {@code user} (0 when unknown), with the half-life of {@code store}. */
     public double userScore(String user, ReputationStore store) {
-        double[] v = userScores.getIfPresent(user);
-        if (v == null) {
-            return 0;
-        }
-        double halfLife = store.settings().halfLife().toMillis();
-        synchronized (v) {
-            double dt = time.millis() - v[1];
-            return dt > 0 ? v[0] * Math.pow(0.5, dt / halfLife) : v[0];
-        }
-    }
-
-    /** Distinct addresses (up to {@value #MAX_SOURCES}). */
-    private static final class Sources {
-        private final Set<InetAddress> seen = ConcurrentHashMap.newKeySet();
-
-        void add(InetAddress a) {
-            if (seen.size() < MAX_SOURCES) {
-                seen.add(a);
-            }
-        }
-
-        int size() {
-            return seen.size();
-        }
+        SignalState.Score v = store.table(SignalState.USER_SCORES).get(user);
+        return v == null ? 0 : v.at(time.millis(), store.settings().halfLife().toMillis());
     }
 }

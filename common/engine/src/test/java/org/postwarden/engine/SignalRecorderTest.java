@@ -357,6 +357,98 @@ class SignalRecorderTest {
         assertEquals(1, fresh.offenses(k), "escalation memory survives too");
     }
 
+    /** The engine after a restart: a new store restored from a snapshot of the current one, a new recorder. */
+    DecisionEngine restarted() throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        org.postwarden.reputation.memory.StoreSnapshot.write((MemoryReputationStore) engine.store(), out);
+        MemoryReputationStore fresh = new MemoryReputationStore(engine.rules().storeSettings(), time);
+        org.postwarden.reputation.memory.StoreSnapshot.read(fresh, new java.io.ByteArrayInputStream(out.toByteArray()));
+        recorder = new SignalRecorder(new PostwardenMetrics(registry), time, null, new BanListener() {
+            @Override
+            public void banned(Ban ban, boolean dryRun) {
+                banned.add(ban);
+            }
+
+            @Override
+            public void refused(ClientKey key, String reason, String detail) {
+                refused.add(key.cidr() + " " + reason);
+            }
+
+            @Override
+            public void userAlert(String user, double score, int sources) {
+                alerts.add(user + " " + sources);
+            }
+        });
+        return new DecisionEngine(engine.rules(), fresh, new PostwardenMetrics(registry)).withSignals(recorder);
+    }
+
+    @Test
+    void failedLoginScoresAndTheirSourcesSurviveARestart() throws Exception {
+        start("bans: {user-alert-threshold: 30.0, user-alert-interval: 1h}\n");
+        for (int i = 0; i < 6; i++) {
+            engine.observe(new LogSignal(Signal.AUTH_FAILURE, ip("198.51.100." + (i + 1)), "ceo", 1, "x", ""));
+        }
+        double before = recorder.userScore("ceo", engine.store());
+        assertTrue(before >= 18, "six failures of weight 3");
+        engine = restarted();
+        assertEquals(before, recorder.userScore("ceo", engine.store()), 1e-9, "the user's score came back");
+        for (int i = 6; i < 10; i++) {
+            engine.observe(new LogSignal(Signal.AUTH_FAILURE, ip("198.51.100." + (i + 1)), "ceo", 1, "x", ""));
+        }
+        assertEquals(List.of("ceo 10"), alerts, "the alert counts the addresses from before the restart too");
+    }
+
+    @Test
+    void theLastAlertTimeSurvivesARestartSoTheAlertIsNotRepeated() throws Exception {
+        start("bans: {user-alert-threshold: 9.0, user-alert-interval: 1h}\n");
+        for (int i = 0; i < 3; i++) {
+            engine.observe(new LogSignal(Signal.AUTH_FAILURE, ip("198.51.100.9"), "bob", 1, "x", ""));
+        }
+        assertEquals(1, alerts.size());
+        engine = restarted();
+        engine.observe(new LogSignal(Signal.AUTH_FAILURE, ip("198.51.100.9"), "bob", 1, "x", ""));
+        assertEquals(1, alerts.size(), "within bans.user-alert-interval of the first alert");
+        time.advance(Duration.ofMinutes(61));
+        for (int i = 0; i < 4; i++) {
+            engine.observe(new LogSignal(Signal.AUTH_FAILURE, ip("198.51.100.9"), "bob", 1, "x", ""));
+        }
+        assertEquals(2, alerts.size(), "after the interval it alerts again");
+    }
+
+    @Test
+    void theHostsThatContributedToANetworkSurviveARestart() throws Exception {
+        start("");
+        // two hosts of 192.0.2.0/24 contribute before the restart, a third after: the /24 needs 3 (subnet-min-hosts)
+        sig(Signal.PREGREET, "192.0.2.1");
+        sig(Signal.PREGREET, "192.0.2.2");
+        assertTrue(ban("192.0.2.50", KeyLevel.SUBNET).isEmpty());
+        engine = restarted();
+        for (int i = 0; i < 10; i++) {
+            sig(Signal.PREGREET, "192.0.2.3");
+            time.advance(Duration.ofSeconds(1));
+            if (ban("192.0.2.50", KeyLevel.SUBNET).isPresent()) {
+                break;
+            }
+        }
+        assertTrue(ban("192.0.2.50", KeyLevel.SUBNET).isPresent(),
+                "three distinct hosts in all, two of them remembered from before the restart");
+    }
+
+    @Test
+    void thePrivateTrafficSharesSurviveARestart() throws Exception {
+        start("");
+        for (int i = 0; i < 50; i++) {
+            engine.observe(LogSignal.traffic(ip("172.17.0.1")));
+        }
+        engine = restarted();
+        for (int i = 0; i < 5; i++) {
+            sig(Signal.AUTH_FAILURE, "172.17.0.1");
+            sig(Signal.AUTH_FAILURE, "172.17.0.1");
+        }
+        assertTrue(ban("172.17.0.1", KeyLevel.HOST).isEmpty(), "still the address carrying most private traffic");
+        assertTrue(refused.contains("172.17.0.1/32 private-majority"), refused.toString());
+    }
+
     @Test
     void aScoreOfExactlyTheThresholdBansAlthoughTheClockMovesOn() throws Exception {
         // a clock that moves a millisecond at every reading: re-read scores have always decayed a little

@@ -1,6 +1,7 @@
 package org.postwarden.outbound;
 
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.model.Decay;
 
 import java.util.Arrays;
 
@@ -121,7 +122,7 @@ final class SenderProfile {
         double w = 0;
         if (lastActiveHour != NO_HOUR) {
             double halfLifeHours = settings.halfLife().toMillis() / (double) HOUR;
-            w = Math.pow(2, -(hour - lastActiveHour) / halfLifeHours);
+            w = Decay.decayed(1, hour - lastActiveHour, halfLifeHours);
         }
         for (int i = 0; i < DIMENSIONS; i++) {
             baseline[i] = w * baseline[i] + (1 - w) * current[i];

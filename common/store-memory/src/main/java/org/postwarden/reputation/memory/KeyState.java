@@ -1,5 +1,6 @@
 package org.postwarden.reputation.memory;
 
+import org.postwarden.model.Decay;
 import org.postwarden.reputation.CounterLayout;
 import org.postwarden.reputation.CounterType;
 
@@ -64,11 +65,7 @@ final class KeyState {
         if (score == 0f) {
             return 0;
         }
-        long dt = now - scoreMillis;
-        if (dt <= 0) {
-            return score;
-        }
-        return score * Math.pow(0.5, dt / halfLifeMillis);
+        return Decay.decayed(score, now - scoreMillis, halfLifeMillis);
     }
 
     /**

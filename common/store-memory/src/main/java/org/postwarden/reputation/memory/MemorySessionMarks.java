@@ -3,7 +3,11 @@ package org.postwarden.reputation.memory;
 import org.postwarden.model.TimeSource;
 import org.postwarden.reputation.SessionMarks;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
  * Short-lived "already counted" marks, so each thing is counted once although several requests (or several
@@ -31,10 +35,28 @@ public final class MemorySessionMarks implements SessionMarks {
 
     private final Table marks;
     private final Table tallies;
+    private final long capacity;
+    private final Duration ttl;
 
     public MemorySessionMarks(long maxEntries, Duration ttl, TimeSource time) {
         this.marks = new Table(maxEntries, ttl, time);
         this.tallies = new Table(maxEntries, ttl, time);
+        this.capacity = maxEntries;
+        this.ttl = ttl;
+    }
+
+    long capacity() {
+        return capacity;
+    }
+
+    Duration ttl() {
+        return ttl;
+    }
+
+    /** Adds every entry of {@code other} that this instance lacks. */
+    void absorb(MemorySessionMarks other) {
+        marks.absorb(other.marks);
+        tallies.absorb(other.tallies);
     }
 
     /**
@@ -60,6 +82,43 @@ public final class MemorySessionMarks implements SessionMarks {
     /** Marks and tallies held now (approximate: a key may be in both generations). */
     public long size() {
         return marks.size() + tallies.size();
+    }
+
+    /**
+     * Writes every live mark and tally with the start time of its generation, and the listener names of the tally
+     * slots, so that a restart inside a mark's lifetime does not count its thing again.
+     */
+    void writeTo(DataOutput out) throws IOException {
+        synchronized (SOURCES) {
+            for (String name : SOURCES) {
+                out.writeUTF(name == null ? "" : name);
+            }
+        }
+        marks.writeTo(out);
+        tallies.writeTo(out);
+    }
+
+    /**
+     * Reads what {@link #writeTo} wrote into this (empty or live) instance; returns the entries read. Tallies are
+     * dropped when the listener names of their slots differ from this process's (they would count for the wrong
+     * listener); marks are kept. Entries past their lifetime by this clock are dropped as usual.
+     */
+    long readFrom(DataInput in) throws IOException {
+        boolean sameSources = true;
+        synchronized (SOURCES) {
+            for (int i = 0; i < SOURCES.length; i++) {
+                String name = in.readUTF();
+                if (name.isEmpty()) {
+                    continue;
+                }
+                if (SOURCES[i] == null && !Arrays.asList(SOURCES).contains(name)) {
+                    SOURCES[i] = name;
+                }
+                sameSources &= name.equals(SOURCES[i]);
+            }
+        }
+        long n = marks.readFrom(in, true);
+        return n + tallies.readFrom(in, sameSources);
     }
 
     /** The tally slot of listener {@code source}: 0 to 3. */
@@ -163,6 +222,83 @@ public final class MemorySessionMarks implements SessionMarks {
                 }
             }
             return n;
+        }
+
+        void absorb(Table other) {
+            for (int i = 0; i < STRIPES; i++) {
+                Stripe from = other.stripes[i];
+                Stripe to = stripes[i];
+                synchronized (from) {
+                    synchronized (to) {
+                        copy(from.keys, from.values, to);
+                        copy(from.oldKeys, from.oldValues, to);
+                    }
+                }
+            }
+        }
+
+        private static void copy(long[] keys, long[] values, Stripe to) {
+            for (int j = 0; j < keys.length; j++) {
+                if (keys[j] != 0 && to.get(keys[j]) == 0) {
+                    to.put(keys[j], values[j]);
+                }
+            }
+        }
+
+        void writeTo(DataOutput out) throws IOException {
+            out.writeInt(STRIPES);
+            for (Stripe s : stripes) {
+                synchronized (s) {
+                    s.age();
+                    writeGeneration(out, s.started, s.keys, s.values, s.size);
+                    writeGeneration(out, s.oldStarted, s.oldKeys, s.oldValues, s.oldSize);
+                }
+            }
+        }
+
+        private static void writeGeneration(DataOutput out, long started, long[] keys, long[] values, int size)
+                throws IOException {
+            out.writeLong(started);
+            out.writeInt(size);
+            for (int i = 0; i < keys.length; i++) {
+                if (keys[i] != 0) {
+                    out.writeLong(keys[i]);
+                    out.writeLong(values[i]);
+                }
+            }
+        }
+
+        /** Reads a table written by {@link #writeTo}; with {@code keep} false only skips it. */
+        long readFrom(DataInput in, boolean keep) throws IOException {
+            int n = in.readInt();
+            if (n != STRIPES) {
+                throw new IOException("session marks with " + n + " stripes (expected " + STRIPES + ")");
+            }
+            long read = 0;
+            for (Stripe s : stripes) {
+                for (int g = 0; g < 2; g++) {
+                    long started = in.readLong();
+                    int size = in.readInt();
+                    if (size < 0 || size > 1 << 26) {
+                        throw new IOException("session-mark generation of " + size + " entries");
+                    }
+                    long now = s.time.millis();
+                    boolean live = keep && now - started < s.ttl;
+                    for (int i = 0; i < size; i++) {
+                        long h = in.readLong();
+                        long v = in.readLong();
+                        if (live && h != 0 && v != 0) {
+                            synchronized (s) {
+                                if (s.get(h) == 0) {
+                                    s.put(h, v);
+                                    read++;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return read;
         }
     }
 

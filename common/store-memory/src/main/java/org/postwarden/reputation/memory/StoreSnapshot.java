@@ -5,6 +5,7 @@ import org.postwarden.model.KeyLevel;
 import org.postwarden.reputation.Ban;
 import org.postwarden.reputation.CounterLayout;
 import org.postwarden.reputation.CounterType;
+import org.postwarden.reputation.StateKind;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -13,7 +14,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
@@ -21,20 +24,39 @@ import java.util.zip.CheckedOutputStream;
 
 /**
  * Binary snapshot of a {@link MemoryReputationStore}: counters (with the window layout they were kept in), scores, bans
- * and ban history, closed by a CRC-32 so a torn or corrupt file is detected instead of half-restored. Counters are
+ * and ban history, session marks and every state table ({@link StateKind}: user scores, network contributors,
+ * outbound profiles...), with its format version in the magic (this code reads formats 1 and 2), closed by a CRC-32 so a torn or corrupt file is detected instead of half-restored. Counters are
  * mapped by (type, window) on restore, so a snapshot survives limit changes in the configuration.
  *
  * <p>Not thread-safe with itself; safe to run while the store is in use (entries changed during the write may or
  * may not be included). Hard limits on every length read protect against corrupt input.
  */
 public final class StoreSnapshot {
-    private static final byte[] MAGIC = "PWSNAP01".getBytes(StandardCharsets.US_ASCII);
+    /** Format 1: counters, scores, bans, offenses (up to 0.1 before the layer modules). */
+    private static final byte[] MAGIC_V1 = "PWSNAP01".getBytes(StandardCharsets.US_ASCII);
+    /** Format 2: format 1, then the session marks and every state table ({@link StateKind}). */
+    private static final byte[] MAGIC = "PWSNAP02".getBytes(StandardCharsets.US_ASCII);
+    /** The format this code writes; it reads this one and every earlier one. */
+    public static final int FORMAT_VERSION = 2;
+    private static final int MAX_VALUE_BYTES = 1 << 20;
+    private static final int MAX_TABLES = 256;
     private static final int MAX_SLOTS = 64;
     private static final int MAX_STRING = 1024;
     private static final KeyLevel[] LEVELS = KeyLevel.values();
 
-    /** What a restore brought back. */
-    public record Counts(long clients, long users, long bans, long writtenAtMillis) {
+    /**
+     * What a snapshot held.
+     *
+     * @param clients         client keys
+     * @param users           user keys
+     * @param bans            active bans
+     * @param writtenAtMillis when it was written
+     * @param marks           session marks and tallies (0 in a format-1 snapshot)
+     * @param states          entries of state tables, all kinds together (0 in a format-1 snapshot)
+     * @param format          the format version it was written in
+     */
+    public record Counts(long clients, long users, long bans, long writtenAtMillis, long marks, long states,
+            int format) {
     }
 
     private StoreSnapshot() {
@@ -96,11 +118,14 @@ public final class StoreSnapshot {
             d.writeInt(e.getValue());
         }
         d.writeByte(0);
+        long marks = store.memoryMarks().size();
+        store.memoryMarks().writeTo(d);
+        long states = writeTables(store, d);
         d.flush();
         long crc = checked.getChecksum().getValue();
         d.writeLong(crc);
         d.flush();
-        return new Counts(clients, users, bans, now);
+        return new Counts(clients, users, bans, now, marks, states, FORMAT_VERSION);
     }
 
     /**
@@ -121,7 +146,8 @@ public final class StoreSnapshot {
         DataInputStream d = new DataInputStream(checked);
         byte[] magic = new byte[MAGIC.length];
         d.readFully(magic);
-        if (!Arrays.equals(magic, MAGIC)) {
+        int format = Arrays.equals(magic, MAGIC) ? 2 : Arrays.equals(magic, MAGIC_V1) ? 1 : 0;
+        if (format == 0) {
             throw new IOException("not a Postwarden snapshot (bad magic)");
         }
         long writtenAt = d.readLong();
@@ -166,6 +192,19 @@ public final class StoreSnapshot {
             int n = d.readInt();
             apply.add(() -> store.offenseMap().merge(key, n, Math::max));
         }
+        long marks = 0;
+        long states = 0;
+        List<Runnable> tables = new ArrayList<>();
+        if (format >= 2) {
+            // marks go straight into a scratch instance, then are copied when the checksum matches
+            MemorySessionMarks scratch = new MemorySessionMarks(store.memoryMarks().capacity(),
+                    store.memoryMarks().ttl(), store.time());
+            marks = scratch.readFrom(d);
+            if (marks > 0) {
+                apply.add(() -> store.memoryMarks().absorb(scratch));
+            }
+            states = readTables(store, d, merge, tables);
+        }
         long expected = checked.getChecksum().getValue();
         long stored;
         try {
@@ -177,7 +216,95 @@ public final class StoreSnapshot {
             throw new IOException("snapshot checksum mismatch (corrupt or torn file)");
         }
         apply.forEach(Runnable::run);
-        return new Counts(clients, users, bans, writtenAt);
+        tables.forEach(Runnable::run);
+        return new Counts(clients, users, bans, writtenAt, marks, states, format);
+    }
+
+    /** Every registered table's entries, encoded by its codec, then restored tables not registered yet as they are. */
+    private static long writeTables(MemoryReputationStore store, DataOutputStream d) throws IOException {
+        long n = 0;
+        List<String> written = new ArrayList<>();
+        for (MemoryStateTable<?> t : store.tables()) {
+            n += writeTable(d, t);
+            written.add(t.kind().name());
+        }
+        for (Map.Entry<String, MemoryReputationStore.Restored> e : store.restored().entrySet()) {
+            if (written.contains(e.getKey())) {
+                continue;
+            }
+            d.writeByte(1);
+            writeString(d, e.getKey());
+            d.writeInt(e.getValue().version());
+            for (Map.Entry<String, byte[]> v : e.getValue().entries().entrySet()) {
+                writeEntry(d, v.getKey(), v.getValue());
+                n++;
+            }
+            d.writeByte(0);
+        }
+        d.writeByte(0);
+        return n;
+    }
+
+    private static <V> long writeTable(DataOutputStream d, MemoryStateTable<V> t) throws IOException {
+        d.writeByte(1);
+        writeString(d, t.kind().name());
+        d.writeInt(t.kind().version());
+        long[] n = {0};
+        IOException[] failed = {null};
+        t.forEach((k, v) -> {
+            if (failed[0] != null) {
+                return;
+            }
+            try {
+                writeEntry(d, k, t.encode(v));
+                n[0]++;
+            } catch (IOException e) {
+                failed[0] = e;
+            }
+        });
+        if (failed[0] != null) {
+            throw failed[0];
+        }
+        d.writeByte(0);
+        return n[0];
+    }
+
+    private static void writeEntry(DataOutputStream d, String key, byte[] value) throws IOException {
+        if (value.length > MAX_VALUE_BYTES) {
+            return; // never written, so never read back: a value this large is a bug, not state worth a restart
+        }
+        d.writeByte(1);
+        writeString(d, key);
+        d.writeInt(value.length);
+        d.write(value);
+    }
+
+    private static long readTables(MemoryReputationStore store, DataInputStream d, boolean merge,
+            List<Runnable> apply) throws IOException {
+        long n = 0;
+        int tables = 0;
+        while (d.readByte() == 1) {
+            if (++tables > MAX_TABLES) {
+                throw new IOException("snapshot has more than " + MAX_TABLES + " state tables");
+            }
+            String name = readString(d);
+            int version = d.readInt();
+            Map<String, byte[]> entries = new java.util.HashMap<>();
+            while (d.readByte() == 1) {
+                String key = readString(d);
+                int len = d.readInt();
+                if (len < 0 || len > MAX_VALUE_BYTES) {
+                    throw new IOException("state " + name + ": a value of " + len + " bytes (max "
+                            + MAX_VALUE_BYTES + ")");
+                }
+                byte[] v = new byte[len];
+                d.readFully(v);
+                entries.put(key, v);
+                n++;
+            }
+            apply.add(() -> store.restoreTable(name, version, entries, merge));
+        }
+        return n;
     }
 
     private static <K> void put(MemoryReputationStore store, Map<K, KeyState> map, K key, KeyState incoming,
