@@ -93,6 +93,31 @@ class RulesSectionMessagesTest {
     }
 
     @Test
+    void limitsNulls() {
+        // Each level is reported; a null level used to end in a NullPointerException instead.
+        assertExactly("""
+                limits: {host: null, subnet: null, wide: null, sasl-user: null}
+                """,
+                "limits.host (line 1): a value (the key is missing or null)",
+                "limits.subnet (line 1): a value (the key is missing or null)",
+                "limits.wide (line 1): a value (the key is missing or null)",
+                "limits.sasl-user (line 1): a value (the key is missing or null)");
+    }
+
+    @Test
+    void limitLevelsAreReportedHostSubnetWide() {
+        assertExactly("""
+                limits:
+                  wide: {connections: [{window: 1h, max: 0}]}
+                  subnet: {messages: [{window: 1h, max: 0}]}
+                  host: {recipients: [{window: 1h, max: 0}]}
+                """,
+                "limits.host.recipients[0].max = \"0\" (line 4): a whole number from 1 to 2147483647",
+                "limits.subnet.messages[0].max = \"0\" (line 3): a whole number from 1 to 2147483647",
+                "limits.wide.connections[0].max = \"0\" (line 2): a whole number from 1 to 2147483647");
+    }
+
+    @Test
     void scoring() {
         assertExactly("""
                 scoring:
