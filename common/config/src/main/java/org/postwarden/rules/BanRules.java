@@ -35,7 +35,7 @@ public final class BanRules {
             d.add(BanDurations.parse(s));
         }
         this.durations = Collections.unmodifiableList(d);
-        this.permanent = config.permanent().stream().map(Cidr::parse).toList();
+        this.permanent = CidrLists.parse(config.permanent());
         List<Cidr> ig = new ArrayList<>();
         config.ignoreNetworks().forEach(s -> ig.add(Cidr.parse(s)));
         c.allowlist().clients().forEach(s -> ig.add(Cidr.parse(s)));
@@ -44,7 +44,7 @@ public final class BanRules {
         Set<String> users = new HashSet<>(config.ignoreUsers());
         users.addAll(c.allowlist().saslUsers());
         this.ignoreUsers = Set.copyOf(users);
-        this.privateRanges = config.privateMajority().ranges().stream().map(Cidr::parse).toList();
+        this.privateRanges = CidrLists.parse(config.privateMajority().ranges());
         this.scannerSuffixes = config.scanners().suffixes().stream().map(BanRules::suffix).toList();
         this.widePrefix = c.store().ipv6WidePrefix();
     }
@@ -93,7 +93,7 @@ public final class BanRules {
 
     /** Never scored or banned from logs: {@code bans.ignore-networks}, allowlisted clients, our own addresses. */
     public boolean ignored(InetAddress a) {
-        return Rules.in(ignore, a);
+        return CidrLists.contains(ignore, a);
     }
 
     /** Never alerted on: {@code bans.ignore-users} and {@code allowlist.sasl-users}. */
@@ -103,7 +103,7 @@ public final class BanRules {
 
     /** Whether {@code a} lies in one of {@code bans.private-majority.ranges}. */
     public boolean privateRange(InetAddress a) {
-        return Rules.in(privateRanges, a);
+        return CidrLists.contains(privateRanges, a);
     }
 
     /**

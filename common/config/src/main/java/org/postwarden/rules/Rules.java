@@ -44,11 +44,11 @@ public final class Rules {
 
     public Rules(PostwardenConfig c) {
         this.config = c;
-        this.trustOk = cidrs(c.allowlist().trustOk());
-        this.allowClients = cidrs(c.allowlist().clients());
+        this.trustOk = CidrLists.parse(c.allowlist().trustOk());
+        this.allowClients = CidrLists.parse(c.allowlist().clients());
         this.allowUsers = Set.copyOf(c.allowlist().saslUsers());
-        this.trusted = cidrs(c.networks().trusted());
-        this.ownAddresses = cidrs(c.networks().ownAddresses());
+        this.trusted = CidrLists.parse(c.networks().trusted());
+        this.ownAddresses = CidrLists.parse(c.networks().ownAddresses());
         this.ownNames = lower(c.networks().ownNames());
         this.localDomains = lower(c.networks().localDomains());
         this.genericHelo = c.helo().genericPatterns().stream()
@@ -112,10 +112,6 @@ public final class Rules {
         return dnsbl;
     }
 
-    private static List<Cidr> cidrs(List<String> s) {
-        return s.stream().map(Cidr::parse).toList();
-    }
-
     private static Set<String> lower(List<String> s) {
         return s.stream().map(x -> x.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
     }
@@ -144,22 +140,13 @@ public final class Rules {
         return config;
     }
 
-    static boolean in(List<Cidr> nets, InetAddress a) {
-        for (Cidr c : nets) {
-            if (c.contains(a)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     public boolean trustOk(InetAddress a) {
-        return in(trustOk, a);
+        return CidrLists.contains(trustOk, a);
     }
 
     /** Allowlisted or one of our own addresses: never counted, limited or scored. */
     public boolean exempt(InetAddress a) {
-        return in(allowClients, a) || in(ownAddresses, a);
+        return CidrLists.contains(allowClients, a) || CidrLists.contains(ownAddresses, a);
     }
 
     public boolean allowlistedUser(String user) {
@@ -167,11 +154,11 @@ public final class Rules {
     }
 
     public boolean trusted(InetAddress a) {
-        return in(trusted, a);
+        return CidrLists.contains(trusted, a);
     }
 
     public boolean ownAddress(InetAddress a) {
-        return in(ownAddresses, a);
+        return CidrLists.contains(ownAddresses, a);
     }
 
     public boolean ownName(String name) {

@@ -1,0 +1,43 @@
+package org.postwarden.config.load;
+
+import org.postwarden.config.PostwardenConfig;
+
+import java.time.Duration;
+
+/** The {@code ingest:} section: followed log files, the syslog receiver, polling, line limits and the offsets file. */
+final class IngestValidator {
+    private IngestValidator() {
+    }
+
+    static void validate(PostwardenConfig.Ingest in, Problems p) {
+        p.each("ingest.files", in.files(), IngestValidator::path);
+        p.each("ingest.docker-json", in.dockerJson(), IngestValidator::path);
+        p.duration("ingest.poll-interval", in.pollInterval(), Duration.ofMillis(10), Duration.ofMinutes(1));
+        p.wholeNumber("ingest.max-line-length", in.maxLineLength(), 256, 1 << 20);
+        p.filePath("ingest.state-path", in.statePath(), "a file path, or \"\" to always start at the end");
+        p.duration("ingest.max-line-age", in.maxLineAge(), Duration.ZERO, Duration.ofDays(365));
+        p.ifPresent("ingest.syslog", in.syslog(), s -> syslog(s, p));
+    }
+
+    private static String path(String s) {
+        return s == null || s.isBlank() || s.indexOf('\u0000') >= 0 ? "a file path" : null;
+    }
+
+    private static void syslog(PostwardenConfig.Syslog s, Problems p) {
+        boolean udp = p.nonBlank("ingest.syslog.udp", s.udp());
+        boolean tcp = p.nonBlank("ingest.syslog.tcp", s.tcp());
+        if (udp) {
+            p.hostPort("ingest.syslog.udp", s.udp());
+        }
+        if (tcp) {
+            p.hostPort("ingest.syslog.tcp", s.tcp());
+        }
+        if (s.enabled() && !udp && !tcp) {
+            p.fail("ingest.syslog.udp", "", "a host:port in ingest.syslog.udp or ingest.syslog.tcp when "
+                    + "ingest.syslog.enabled is true");
+        }
+        p.wholeNumber("ingest.syslog.max-message-bytes", s.maxMessageBytes(), 480, 1 << 20);
+        p.wholeNumber("ingest.syslog.max-connections", s.maxConnections(), 1, 100_000);
+        p.positive("ingest.syslog.idle-timeout", s.idleTimeout());
+    }
+}

@@ -1,0 +1,27 @@
+package org.postwarden.rules;
+
+import org.postwarden.model.Cidr;
+
+import java.net.InetAddress;
+import java.util.List;
+
+/** Lists of networks, for {@link Rules} and {@link BanRules}: parsed once, searched linearly (they are short). */
+final class CidrLists {
+    private CidrLists() {
+    }
+
+    /** Parses validated CIDR strings. */
+    static List<Cidr> parse(List<String> s) {
+        return s.stream().map(Cidr::parse).toList();
+    }
+
+    /** Whether one of {@code nets} contains {@code a}. */
+    static boolean contains(List<Cidr> nets, InetAddress a) {
+        for (Cidr c : nets) {
+            if (c.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
