@@ -23,7 +23,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Policy-delegation load generator: {@code N} persistent connections to a policy server on loopback, each with
+ * (Over 400 lines on purpose: one self-contained tool whose options, event loop and report read best in one place;
+ * it is not part of the daemon.)
+ *
+ * <p>Policy-delegation load generator: {@code N} persistent connections to a policy server on loopback, each with
  * exactly one outstanding request at a time (like a Postfix {@code smtpd} process), sending full Postfix RCPT
  * attribute sets for a skewed population of distinct clients ({@link Workload}, {@link PolicyTraffic}).
  *

@@ -1,6 +1,5 @@
 package org.postwarden.app;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -23,16 +22,12 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +54,7 @@ import java.util.TreeMap;
 final class AdminApi implements HttpHandler {
     static final int MAX_BODY = 64 * 1024;
     private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
-    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final int MAX_TOP = 1000;
 
     private final DaemonContext context;
@@ -77,17 +72,6 @@ final class AdminApi implements HttpHandler {
         this.metrics = metrics;
     }
 
-    /** An error answer: status and message. */
-    private static final class Refusal extends Exception {
-        private static final long serialVersionUID = 1L;
-        final int status;
-
-        Refusal(int status, String message) {
-            super(message, null, false, false);
-            this.status = status;
-        }
-    }
-
     private record Answer(int status, Object body) {
     }
 
@@ -103,7 +87,7 @@ final class AdminApi implements HttpHandler {
         try {
             refuseUnlessAllowed(ex);
             a = route(ex, name);
-        } catch (Refusal r) {
+        } catch (AdminRefusal r) {
             a = new Answer(r.status, Map.of("error", r.getMessage()));
         } catch (RuntimeException e) {
             LOG.error("admin {} {} failed", ex.getRequestMethod(), path, e);
@@ -129,68 +113,68 @@ final class AdminApi implements HttpHandler {
         }
     }
 
-    private void refuseUnlessAllowed(HttpExchange ex) throws Refusal {
+    private void refuseUnlessAllowed(HttpExchange ex) throws AdminRefusal {
         InetAddress remote = ex.getRemoteAddress().getAddress();
         String who = remote == null ? "unknown" : remote.getHostAddress();
         if (remote != null && !remote.isLoopbackAddress() && !context.config().admin().allowRemote()) {
             LOG.warn("admin: refused {} {} from {}: not a loopback client (admin.allow-remote is false)",
                     ex.getRequestMethod(), ex.getRequestURI().getPath(), who);
-            throw new Refusal(403, "admin API answers loopback clients only (admin.allow-remote: false)");
+            throw new AdminRefusal(403, "admin API answers loopback clients only (admin.allow-remote: false)");
         }
         AdminAuth.Outcome o = auth.check(ex.getRequestHeaders().getFirst("Authorization"));
         if (!o.ok()) {
             LOG.warn("admin: refused {} {} from {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), who,
                     o.status() == 401 ? (ex.getRequestHeaders().containsKey("Authorization") ? "wrong token"
                             : "no token") : o.message());
-            throw new Refusal(o.status(), o.message());
+            throw new AdminRefusal(o.status(), o.message());
         }
     }
 
-    private Answer route(HttpExchange ex, String name) throws Refusal, IOException {
+    private Answer route(HttpExchange ex, String name) throws AdminRefusal, IOException {
         String method = ex.getRequestMethod();
-        Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+        Map<String, String> q = AdminRequests.query(ex.getRequestURI().getRawQuery());
         return switch (name) {
             case "status" -> {
-                only(method, "GET");
+                AdminRequests.only(method, "GET");
                 yield new Answer(200, status());
             }
             case "explain" -> {
-                only(method, "GET");
+                AdminRequests.only(method, "GET");
                 yield explain(q);
             }
             case "bans" -> switch (method) {
                 case "GET" -> new Answer(200, bans());
-                case "POST" -> addBan(body(ex));
-                case "DELETE" -> removeBan(required(q, "cidr"));
-                default -> throw notAllowed("GET, POST, DELETE");
+                case "POST" -> addBan(AdminRequests.body(ex));
+                case "DELETE" -> removeBan(AdminRequests.required(q, "cidr"));
+                default -> throw AdminRequests.notAllowed("GET, POST, DELETE");
             };
             case "suspensions" -> {
-                only(method, "GET");
+                AdminRequests.only(method, "GET");
                 yield new Answer(200, Map.of("suspensions", suspensions().list(),
                         "action", context.config().outbound().action()));
             }
             case "release" -> {
-                only(method, "POST");
-                yield release(q.containsKey("subject") ? required(q, "subject") : required(q, "user"));
+                AdminRequests.only(method, "POST");
+                yield release(q.containsKey("subject") ? AdminRequests.required(q, "subject") : AdminRequests.required(q, "user"));
             }
             case "purge" -> {
-                only(method, "POST");
-                yield purge(required(q, "subject"));
+                AdminRequests.only(method, "POST");
+                yield purge(AdminRequests.required(q, "subject"));
             }
             case "reload" -> {
-                only(method, "POST");
+                AdminRequests.only(method, "POST");
                 if (reloads == null) {
-                    throw new Refusal(501, "reload is not available in this mode");
+                    throw new AdminRefusal(501, "reload is not available in this mode");
                 }
                 ReloadCoordinator.Result r = reloads.reload("admin");
                 yield new Answer(r.ok() ? 200 : 422, r);
             }
             case "report" -> {
-                only(method, "GET");
-                int top = intParam(q, "top", 10, 1, MAX_TOP);
+                AdminRequests.only(method, "GET");
+                int top = AdminRequests.intParam(q, "top", 10, 1, MAX_TOP);
                 yield new Answer(200, new AdminQueries(context.engine(), suspensions()).report(top));
             }
-            default -> throw new Refusal(404, "no such admin endpoint: /admin/" + name
+            default -> throw new AdminRefusal(404, "no such admin endpoint: /admin/" + name
                     + " (status, explain, bans, suspensions, release, purge, reload, report)");
         };
     }
@@ -239,23 +223,23 @@ final class AdminApi implements HttpHandler {
         return v.length == 0 ? "unknown" : v[0].replaceFirst("^postwarden ", "");
     }
 
-    private Answer explain(Map<String, String> q) throws Refusal {
+    private Answer explain(Map<String, String> q) throws AdminRefusal {
         AdminQueries queries = new AdminQueries(context.engine(), suspensions());
         if (q.containsKey("ip") == q.containsKey("user")) {
-            throw new Refusal(400, "explain needs exactly one of ?ip=ADDRESS or ?user=SASL_USERNAME");
+            throw new AdminRefusal(400, "explain needs exactly one of ?ip=ADDRESS or ?user=SASL_USERNAME");
         }
         if (q.containsKey("ip")) {
             InetAddress a;
             try {
                 a = Cidr.parseAddress(q.get("ip"));
             } catch (IllegalArgumentException e) {
-                throw new Refusal(400, "ip = \"" + q.get("ip") + "\": " + e.getMessage());
+                throw new AdminRefusal(400, "ip = \"" + q.get("ip") + "\": " + e.getMessage());
             }
             return new Answer(200, queries.explainClient(a));
         }
         String user = q.get("user");
         if (user.isEmpty() || user.length() > 256) {
-            throw new Refusal(400, "user: expected a SASL user name of 1 to 256 characters");
+            throw new AdminRefusal(400, "user: expected a SASL user name of 1 to 256 characters");
         }
         return new Answer(200, queries.explainUser(user));
     }
@@ -268,11 +252,11 @@ final class AdminApi implements HttpHandler {
         return Map.of("bans", list, "count", list.size());
     }
 
-    private Answer addBan(JsonNode body) throws Refusal {
+    private Answer addBan(JsonNode body) throws AdminRefusal {
         Engine engine = context.engine();
-        String cidr = text(body, "cidr", true);
+        String cidr = AdminRequests.text(body, "cidr", true);
         Cidr target = target(cidr);
-        String d = text(body, "duration", false);
+        String d = AdminRequests.text(body, "duration", false);
         Duration duration;
         if (d == null || d.isBlank()) {
             duration = null; // the escalation step of bans.durations for the target's earlier offenses
@@ -282,14 +266,14 @@ final class AdminApi implements HttpHandler {
             try {
                 duration = Durations.parse(d);
             } catch (IllegalArgumentException e) {
-                throw new Refusal(400, "duration = \"" + d + "\": expected " + Durations.EXPECTED + ", or permanent");
+                throw new AdminRefusal(400, "duration = \"" + d + "\": expected " + Durations.EXPECTED + ", or permanent");
             }
             if (duration.toSeconds() < 1 || duration.toDays() > 3650) {
-                throw new Refusal(400, "duration = \"" + d + "\": expected from 1s to 3650d, or permanent");
+                throw new AdminRefusal(400, "duration = \"" + d + "\": expected from 1s to 3650d, or permanent");
             }
         }
-        String reason = text(body, "reason", false);
-        String detail = "by admin" + (reason == null || reason.isBlank() ? "" : ": " + clean(reason));
+        String reason = AdminRequests.text(body, "reason", false);
+        String detail = "by admin" + (reason == null || reason.isBlank() ? "" : ": " + AdminRequests.clean(reason));
         Ban b = engine.ban(target, duration, "admin", detail);
         LOG.info("admin: banned {} {} ({})", b.key().cidr(), b.permanent() ? "permanently"
                 : "for " + Durations.format(Duration.ofMillis(b.untilMillis() - b.sinceMillis())), detail);
@@ -301,26 +285,26 @@ final class AdminApi implements HttpHandler {
     }
 
     /** The ban target {@code cidr}, refused with the value and what bans apply to. */
-    private Cidr target(String cidr) throws Refusal {
+    private Cidr target(String cidr) throws AdminRefusal {
         Cidr c;
         try {
             c = Cidr.parse(cidr);
         } catch (IllegalArgumentException e) {
-            throw new Refusal(400, "cidr = \"" + cidr + "\": " + e.getMessage());
+            throw new AdminRefusal(400, "cidr = \"" + cidr + "\": " + e.getMessage());
         }
         try {
             BanKeys.of(c, context.config().store().ipv6WidePrefix());
         } catch (IllegalArgumentException e) {
-            throw new Refusal(400, "cidr = \"" + cidr + "\": " + e.getMessage());
+            throw new AdminRefusal(400, "cidr = \"" + cidr + "\": " + e.getMessage());
         }
         return c;
     }
 
-    private Answer removeBan(String cidr) throws Refusal {
+    private Answer removeBan(String cidr) throws AdminRefusal {
         Cidr target = target(cidr);
         String key = BanKeys.of(target, context.config().store().ipv6WidePrefix()).cidr();
         if (!context.engine().unban(target)) {
-            throw new Refusal(404, "no active ban on " + key);
+            throw new AdminRefusal(404, "no active ban on " + key);
         }
         LOG.info("admin: lifted the ban on {}", key);
         persist();
@@ -332,20 +316,20 @@ final class AdminApi implements HttpHandler {
         return new AdminQueries(context.engine(), suspensions).suspensions();
     }
 
-    private Answer release(String name) throws Refusal {
+    private Answer release(String name) throws AdminRefusal {
         String subject = Suspensions.subject(name);
         Optional<Suspensions.Outcome> o = suspensions().release(subject);
         if (o.isEmpty()) {
-            throw new Refusal(404, "no suspension for " + clean(subject));
+            throw new AdminRefusal(404, "no suspension for " + AdminRequests.clean(subject));
         }
         return new Answer(200, outcome("released", o.get()));
     }
 
-    private Answer purge(String name) throws Refusal {
+    private Answer purge(String name) throws AdminRefusal {
         String subject = Suspensions.subject(name);
         Optional<Suspensions.Outcome> o = suspensions().purge(subject);
         if (o.isEmpty()) {
-            throw new Refusal(404, "no suspension for " + clean(subject) + " (only a suspended sender's held "
+            throw new AdminRefusal(404, "no suspension for " + AdminRequests.clean(subject) + " (only a suspended sender's held "
                     + "messages can be purged)");
         }
         return new Answer(200, outcome("purged", o.get()));
@@ -364,116 +348,5 @@ final class AdminApi implements HttpHandler {
         if (reloads != null && reloads.daemon() != null) {
             reloads.daemon().snapshot();
         }
-    }
-
-    // ---- request helpers ------------------------------------------------------------------------------------
-
-    private static void only(String method, String allowed) throws Refusal {
-        if (!allowed.equals(method)) {
-            throw notAllowed(allowed);
-        }
-    }
-
-    private static Refusal notAllowed(String allowed) {
-        return new Refusal(405, "method not allowed (allowed: " + allowed + ")");
-    }
-
-    private static String required(Map<String, String> q, String name) throws Refusal {
-        String v = q.get(name);
-        if (v == null || v.isBlank()) {
-            throw new Refusal(400, "missing query parameter " + name);
-        }
-        return v.trim();
-    }
-
-    private static int intParam(Map<String, String> q, String name, int dflt, int min, int max) throws Refusal {
-        String v = q.get(name);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n >= min && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // fall through
-        }
-        throw new Refusal(400, name + " = \"" + v + "\": expected a whole number from " + min + " to " + max);
-    }
-
-    static Map<String, String> query(String raw) throws Refusal {
-        Map<String, String> out = new HashMap<>();
-        if (raw == null || raw.isEmpty()) {
-            return out;
-        }
-        String[] parts = raw.split("&", 33);
-        if (parts.length > 32) {
-            throw new Refusal(400, "too many query parameters");
-        }
-        for (String p : parts) {
-            int eq = p.indexOf('=');
-            try {
-                String k = URLDecoder.decode(eq < 0 ? p : p.substring(0, eq), StandardCharsets.UTF_8);
-                String v = eq < 0 ? "" : URLDecoder.decode(p.substring(eq + 1), StandardCharsets.UTF_8);
-                out.putIfAbsent(k, v);
-            } catch (IllegalArgumentException e) {
-                throw new Refusal(400, "malformed query string");
-            }
-        }
-        return out;
-    }
-
-    private static JsonNode body(HttpExchange ex) throws Refusal, IOException {
-        String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null) {
-            try {
-                if (Long.parseLong(length.trim()) > MAX_BODY) {
-                    throw new Refusal(413, "request body larger than " + MAX_BODY + " bytes");
-                }
-            } catch (NumberFormatException e) {
-                throw new Refusal(400, "bad Content-Length");
-            }
-        }
-        byte[] b;
-        try (InputStream in = ex.getRequestBody()) {
-            b = in.readNBytes(MAX_BODY + 1);
-        }
-        if (b.length > MAX_BODY) {
-            throw new Refusal(413, "request body larger than " + MAX_BODY + " bytes");
-        }
-        try {
-            JsonNode n = JSON.readTree(b);
-            if (n == null || !n.isObject()) {
-                throw new Refusal(400, "expected a JSON object body, e.g. {\"cidr\": \"192.0.2.1\"}");
-            }
-            return n;
-        } catch (JsonProcessingException e) {
-            throw new Refusal(400, "body is not valid JSON: " + e.getOriginalMessage());
-        }
-    }
-
-    private static String text(JsonNode body, String field, boolean required) throws Refusal {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            if (required) {
-                throw new Refusal(400, "missing field " + field);
-            }
-            return null;
-        }
-        if (!n.isTextual()) {
-            throw new Refusal(400, field + ": expected a string");
-        }
-        return n.asText();
-    }
-
-    /** Printable, single-line, at most 200 characters: for ban details and log lines. */
-    static String clean(String s) {
-        StringBuilder sb = new StringBuilder(Math.min(s.length(), 200));
-        for (int i = 0; i < s.length() && sb.length() < 200; i++) {
-            char c = s.charAt(i);
-            sb.append(c < 0x20 || c == 0x7f ? '?' : c);
-        }
-        return sb.toString();
     }
 }

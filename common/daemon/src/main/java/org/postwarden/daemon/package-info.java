@@ -1,11 +1,14 @@
 /**
- * The daemon's skeleton: {@link org.postwarden.daemon.Daemon} wires configuration, store, engine and listeners;
- * protocol modules contribute {@link org.postwarden.runtime.Listener}s through
- * {@link org.postwarden.runtime.ListenerFactory} (Java {@link java.util.ServiceLoader}), so {@code common} never
- * depends on a protocol module.
+ * Wiring and lifecycle, nothing else: {@link org.postwarden.daemon.Daemon} builds the store, the engine and its
+ * parts once, restores the snapshot, starts the listeners that protocol modules contribute through
+ * {@link org.postwarden.runtime.ListenerFactory} (Java {@link java.util.ServiceLoader}, so {@code common} never
+ * depends on a protocol module), writes snapshots, reloads and stops. {@link org.postwarden.daemon.Engines} builds
+ * engines for offline work (replay).
  *
- * <p>Thread-safety: {@link org.postwarden.runtime.DaemonContext} publishes the current engine through an atomic
- * reference, so a reload swaps it without stopping listeners. Known limits: listeners are started in discovery
- * order; one failing to bind stops the start-up with its error.
+ * <p>Thread-safety: every listener holds the one {@link org.postwarden.daemon.CurrentEngine}; a reload puts a new
+ * engine generation behind it (a volatile write), so listeners never stop. Snapshots and maintenance run on a
+ * background thread of their own, never on an event loop. Known limits: listeners start in discovery order, and
+ * one that fails to bind stops the start-up with its error; a reload that changes the counter layout moves the state
+ * into a new store through an in-memory snapshot after a bounded wait for decisions still running.
  */
 package org.postwarden.daemon;
