@@ -51,8 +51,8 @@ public final class Alerter implements AlertSink, AutoCloseable {
         MeterRegistry registry = metrics.registry();
         this.settings = settings;
         this.metric = new MetricSink(registry);
-        this.webhooks = new RetryQueue(webhook, executor, registry);
-        this.mails = new RetryQueue(new MailSink(executor, mailTimeout), executor, registry);
+        this.webhooks = new RetryQueue(WebhookSink.CHANNEL, webhook, executor, registry);
+        this.mails = new RetryQueue(MailSink.CHANNEL, new MailSink(executor, mailTimeout), executor, registry);
     }
 
     /** What became of one alert, per channel: ok, failed, dropped, abandoned or off. */

@@ -7,10 +7,8 @@ import org.postwarden.outbound.Alert;
  * An alert channel that delivers away from the raising thread (webhook, mail). It only knows how to deliver one
  * alert; pending slots, retries and result counts are its {@link RetryQueue}'s.
  */
+@FunctionalInterface
 interface ChannelSink {
-
-    /** The channel's name: metric label {@code channel} and the word for it in log lines. */
-    String channel();
 
     /**
      * How {@code alert} is to be delivered under {@code settings} (as they were when it was raised), or null when

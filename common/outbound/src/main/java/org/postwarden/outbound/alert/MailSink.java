@@ -42,11 +42,6 @@ final class MailSink implements ChannelSink {
     }
 
     @Override
-    public String channel() {
-        return CHANNEL;
-    }
-
-    @Override
     public Delivery delivery(Alert alert, String kind, PostwardenConfig.Alerts settings) {
         PostwardenConfig.AlertMail m = settings == null ? null : settings.mail();
         if (m == null || m.command() == null || m.command().isEmpty()) {

@@ -54,9 +54,10 @@ final class RetryQueue {
     private final Map<String, Counter> deliveries = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    RetryQueue(ChannelSink sink, ScheduledExecutorService executor, MeterRegistry registry) {
+    /** {@code channel}: the channel's name, metric label {@code channel} and its word in log lines. */
+    RetryQueue(String channel, ChannelSink sink, ScheduledExecutorService executor, MeterRegistry registry) {
         this.sink = sink;
-        this.channel = sink.channel();
+        this.channel = channel;
         this.executor = executor;
         this.registry = registry;
     }

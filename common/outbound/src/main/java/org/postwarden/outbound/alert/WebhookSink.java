@@ -39,11 +39,6 @@ final class WebhookSink implements ChannelSink, AutoCloseable {
     private volatile String host;
 
     @Override
-    public String channel() {
-        return CHANNEL;
-    }
-
-    @Override
     public Delivery delivery(Alert alert, String kind, PostwardenConfig.Alerts settings) {
         PostwardenConfig.Webhook w = settings == null ? null : settings.webhook();
         if (w == null || w.url() == null || w.url().isBlank()) {
