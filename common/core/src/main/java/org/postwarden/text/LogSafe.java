@@ -10,6 +10,18 @@ public final class LogSafe {
     }
 
     public static String escape(CharSequence s, int max) {
+        return escape(s, max, false);
+    }
+
+    /**
+     * Like {@link #escape}, but only control characters (below U+0020, and U+007F) become {@code \xHH}: other text,
+     * non-ASCII and backslashes included, is kept as it is (for UTF-8 text meant for humans, such as a mail body).
+     */
+    public static String escapeControls(CharSequence s, int max) {
+        return escape(s, max, true);
+    }
+
+    private static String escape(CharSequence s, int max, boolean keepText) {
         if (s == null) {
             return "";
         }
@@ -20,9 +32,9 @@ public final class LogSafe {
                 break;
             }
             char c = s.charAt(i);
-            if (c < 0x20 || c == 0x7F || c > 0x7E) {
+            if (c < 0x20 || c == 0x7F || c > 0x7E && !keepText) {
                 sb.append(String.format("\\x%02X", (int) c & 0xFF));
-            } else if (c == '\\') {
+            } else if (c == '\\' && !keepText) {
                 sb.append("\\\\");
             } else {
                 sb.append(c);

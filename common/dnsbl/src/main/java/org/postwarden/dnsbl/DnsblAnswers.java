@@ -16,7 +16,7 @@ import java.util.Locale;
 public final class DnsblAnswers {
     private final ZoneKind kind;
     private final String target;
-    private final DnsblClient.Zone[] zones;
+    private final Zone[] zones;
     private final DnsblResult[] results;
     private final long expiresAtNanos;
     private final boolean anyListed;
@@ -24,10 +24,10 @@ public final class DnsblAnswers {
     /** Every entry whose filter matches, with its explanation, built once (answers are cached and shared). */
     private volatile HitSet all;
 
-    private record HitSet(List<Hit> hits, DnsblClient.Zone[] zones) {
+    private record HitSet(List<Hit> hits, Zone[] zones) {
     }
 
-    DnsblAnswers(ZoneKind kind, String target, DnsblClient.Zone[] zones, DnsblResult[] results, long expiresAtNanos) {
+    DnsblAnswers(ZoneKind kind, String target, Zone[] zones, DnsblResult[] results, long expiresAtNanos) {
         this.kind = kind;
         this.target = target;
         this.zones = zones;
@@ -71,7 +71,7 @@ public final class DnsblAnswers {
     /** The zone domains asked, in configuration order. */
     public List<String> domains() {
         List<String> d = new ArrayList<>(zones.length);
-        for (DnsblClient.Zone z : zones) {
+        for (Zone z : zones) {
             d.add(z.domain);
         }
         return d;
@@ -122,7 +122,7 @@ public final class DnsblAnswers {
 
     private HitSet build() {
         List<Hit> hits = new ArrayList<>(2);
-        List<DnsblClient.Zone> of = new ArrayList<>(2);
+        List<Zone> of = new ArrayList<>(2);
         for (int i = 0; i < zones.length; i++) {
             if (results[i] instanceof DnsblResult.Listed l) {
                 for (DnsblZone e : zones[i].entries) {
@@ -138,8 +138,8 @@ public final class DnsblAnswers {
                 }
             }
         }
-        return hits.isEmpty() ? new HitSet(List.of(), new DnsblClient.Zone[0])
-                : new HitSet(List.copyOf(hits), of.toArray(DnsblClient.Zone[]::new));
+        return hits.isEmpty() ? new HitSet(List.of(), new Zone[0])
+                : new HitSet(List.copyOf(hits), of.toArray(Zone[]::new));
     }
 
     /** The target as explanations name it: {@code client 192.0.2.1}, {@code HELO x.example}, ... */

@@ -6,12 +6,22 @@
  * exception. This package looks things up and says what the zones answered; it never decides: the engine's
  * {@code DnsblCheck} turns matching entries into weights for the score.
  *
- * <p>Thread-safety: the client is thread-safe and never blocks its caller (dnsjava's async API, its own two
- * threads and timer; no Netty event loop ever waits on DNS). Zones, filters and settings are immutable.
+ * <p>Inside the client, the facade wires package-private parts with one job each: {@code QuerySender} builds and
+ * sends the A queries (dnsjava's async API, the in-flight limit, the query timeout); {@code AnswerClassifier} makes
+ * each answer listed, not listed or failed and sets its expiry (error return codes mark the zone failing);
+ * {@code ZoneTable}, {@code Zone} and {@code ZoneHealth} hold the configured zones and which of them are failing
+ * (gauge, log lines); {@code AnswerCache} memoizes answers, per-target summaries and per-event lookups over
+ * {@code Memo} and shares computations in flight; {@code OwnIpMonitor} watches our own addresses.
+ *
+ * <p>Thread-safety: the client and all its parts are thread-safe and never block their caller (dnsjava's async
+ * API, the client's own two threads and timer; no Netty event loop ever waits on DNS). Zones, filters and settings
+ * are immutable; the only mutable state is in the memos, the zones' failing flags, the own-IP listings and the
+ * in-flight count, all lock-free or concurrent maps.
  *
  * <p>Known limits: one resolver for all zones; IPv4 answers (A records) only; client-supplied names that are not
  * plain ASCII host names (IDN, address literals) are not looked up; a zone whose domain expired and now lists
  * everything with sane-looking codes is not detected (only error codes and answers outside 127.0.0.0/8 are); a
- * timed-out query is remembered as failed for {@code failure-ttl} even if its late answer arrives.
+ * timed-out query is remembered as failed for {@code failure-ttl} even if its late answer arrives; a zone's
+ * failing state is per client (a reload that builds a new client starts with every zone healthy).
  */
 package org.postwarden.dnsbl;

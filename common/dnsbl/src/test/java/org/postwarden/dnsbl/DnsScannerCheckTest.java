@@ -6,22 +6,18 @@ import org.postwarden.model.ManualTimeSource;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
-import org.xbill.DNS.Resolver;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -104,7 +100,7 @@ class DnsScannerCheckTest {
     }
 
     /** Answers PTR and A/AAAA queries from tables; NXDOMAIN otherwise; never answers when silent. */
-    static final class Recorded implements Resolver {
+    static final class Recorded extends TestResolver {
         final Map<String, String> ptr = new ConcurrentHashMap<>();
         final Map<String, String> forward = new ConcurrentHashMap<>();
         final AtomicInteger queries = new AtomicInteger();
@@ -146,30 +142,6 @@ class DnsScannerCheckTest {
                 return CompletableFuture.failedFuture(e);
             }
             return CompletableFuture.supplyAsync(() -> m, executor);
-        }
-
-        @Override
-        public void setPort(int port) {
-        }
-
-        @Override
-        public void setTCP(boolean flag) {
-        }
-
-        @Override
-        public void setIgnoreTruncation(boolean flag) {
-        }
-
-        @Override
-        public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
-        }
-
-        @Override
-        public void setTSIGKey(TSIG key) {
-        }
-
-        @Override
-        public void setTimeout(Duration timeout) {
         }
     }
 }

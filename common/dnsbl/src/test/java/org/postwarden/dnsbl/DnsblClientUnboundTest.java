@@ -259,17 +259,30 @@ class DnsblClientUnboundTest {
         assertEquals(1, counter("postwarden.dnsbl.errors", "zone", "fail.test", "reason", "servfail"));
     }
 
+    /** A client asking slow.test (whose server never answers, weight 10) and bl.test (weight 3). */
+    DnsblClient slowAndSane(Duration timeout, Duration queryTimeout) {
+        return client(timeout, queryTimeout, List.of(), "slow.test*10", "bl.test*3");
+    }
+
+    static long millisSince(long startNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    /** slow.test timed out in {@code a}, and the failure's detail names {@code setting}. */
+    static void assertTimeout(DnsblAnswers a, String setting) {
+        DnsblResult.Failed f = assertInstanceOf(DnsblResult.Failed.class, a.result("slow.test"));
+        assertEquals(DnsblResult.Reason.TIMEOUT, f.reason());
+        assertTrue(f.detail().contains(setting), f.detail());
+    }
+
     @Test
     void aZoneWhoseServerNeverAnswersTimesOutAndScoresNothing() throws Exception {
         // query-timeout 1.5s: ample for the local zone even on a loaded machine, and the silent one never answers.
-        DnsblClient c = client(Duration.ofSeconds(20), Duration.ofMillis(1500), List.of(), "slow.test*10",
-                "bl.test*3");
+        DnsblClient c = slowAndSane(Duration.ofSeconds(20), Duration.ofMillis(1500));
         long start = System.nanoTime();
         DnsblAnswers a = get(c, ZoneKind.CLIENT_IP, ip("127.0.0.22"));
-        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        DnsblResult.Failed f = assertInstanceOf(DnsblResult.Failed.class, a.result("slow.test"));
-        assertEquals(DnsblResult.Reason.TIMEOUT, f.reason());
-        assertTrue(f.detail().contains("dnsbl.query-timeout (1500ms)"), f.detail());
+        long ms = millisSince(start);
+        assertTimeout(a, "dnsbl.query-timeout (1500ms)");
         assertEquals(List.of(3.0), a.hits().stream().map(h -> h.zone().weight()).toList());
         assertTrue(ms >= 1400, "the query timeout was waited for: " + ms + "ms");
         assertTrue(ms < 19_000, "and not the decision's wait (20s): " + ms + "ms");
@@ -279,16 +292,13 @@ class DnsblClientUnboundTest {
     @Test
     void aDecisionWaitsAtMostDnsblTimeoutAndTheLateZoneCountsAsTimeout() throws Exception {
         // A 1.5s wait: ample for the local zone even on a loaded machine; the query timeout (30s) is far beyond.
-        DnsblClient c = client(Duration.ofMillis(1500), Duration.ofSeconds(30), List.of(), "slow.test*10",
-                "bl.test*3");
+        DnsblClient c = slowAndSane(Duration.ofMillis(1500), Duration.ofSeconds(30));
         long start = System.nanoTime();
         DnsblLookup l = c.lookup(ip("127.0.0.22"), null, null).get(25, TimeUnit.SECONDS);
-        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        long ms = millisSince(start);
         assertTrue(ms >= 1400, "waited dnsbl.timeout: " + ms + "ms");
         assertTrue(ms < 29_000, "but not the query timeout: " + ms + "ms");
-        DnsblResult.Failed f = assertInstanceOf(DnsblResult.Failed.class, l.client().result("slow.test"));
-        assertEquals(DnsblResult.Reason.TIMEOUT, f.reason());
-        assertTrue(f.detail().contains("dnsbl.timeout"), f.detail());
+        assertTimeout(l.client(), "dnsbl.timeout");
         assertEquals(List.of(3.0), l.client().hits().stream().map(h -> h.zone().weight()).toList(),
                 "the zone that answered in time scores");
         assertEquals(1, counter("postwarden.dnsbl.timeouts", "zone", "slow.test", "phase", "decision"));

@@ -2,19 +2,15 @@ package org.postwarden.dnsbl;
 
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
-import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TextParseException;
 
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -28,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (TTL given), names that never answer, and NXDOMAIN (with an SOA whose minimum is 300s) for everything else.
  * Counts the queries it gets, per name.
  */
-public final class StubResolver implements Resolver {
+public final class StubResolver extends TestResolver {
     private final Map<String, List<String>> listed = new ConcurrentHashMap<>();
     private final Map<String, Long> ttls = new ConcurrentHashMap<>();
     private final Map<String, Boolean> silent = new ConcurrentHashMap<>();
@@ -87,29 +83,5 @@ public final class StubResolver implements Resolver {
             return CompletableFuture.failedFuture(e);
         }
         return CompletableFuture.completedFuture(m);
-    }
-
-    @Override
-    public void setPort(int port) {
-    }
-
-    @Override
-    public void setTCP(boolean flag) {
-    }
-
-    @Override
-    public void setIgnoreTruncation(boolean flag) {
-    }
-
-    @Override
-    public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
-    }
-
-    @Override
-    public void setTSIGKey(TSIG key) {
-    }
-
-    @Override
-    public void setTimeout(Duration timeout) {
     }
 }

@@ -177,13 +177,13 @@ class AlerterTest {
         });
         try (Alerter a = new Alerter(() -> settings(url(), 1, List.of()), metrics, one)) {
             List<Alerter.Sent> sent = new ArrayList<>();
-            for (int i = 0; i < Alerter.MAX_PENDING + 1; i++) {
+            for (int i = 0; i < RetryQueue.MAX_PENDING + 1; i++) {
                 sent.add(a.send(alert("alert " + i)));
             }
-            assertEquals("dropped", await(sent.get(Alerter.MAX_PENDING).webhook()));
+            assertEquals("dropped", await(sent.get(RetryQueue.MAX_PENDING).webhook()));
             assertEquals(1, deliveries("webhook", "dropped"));
             release.countDown();
-            for (int i = 0; i < Alerter.MAX_PENDING; i++) {
+            for (int i = 0; i < RetryQueue.MAX_PENDING; i++) {
                 assertEquals("ok", await(sent.get(i).webhook()));
             }
             assertEquals("ok", await(a.send(alert("after")).webhook()), "slots are given back");
@@ -191,7 +191,7 @@ class AlerterTest {
             one.shutdownNow();
             alerts.setLevel(null);
         }
-        assertEquals(Alerter.MAX_PENDING + 1, deliveries("webhook", "ok"));
+        assertEquals(RetryQueue.MAX_PENDING + 1, deliveries("webhook", "ok"));
     }
 
     @Test
@@ -260,6 +260,35 @@ class AlerterTest {
     }
 
     @Test
+    void aMailCommandThatWritesMuchToStandardErrorIsNotStalled() throws Exception {
+        // 300 KB on stderr: far past a pipe's buffer, so a command whose stderr nobody reads would hang until killed
+        Path loud = dir.resolve("loud.sh");
+        Files.writeString(loud, "cat > /dev/null\necho 'sendmail: fatal: queue file write error' >&2\n"
+                + "head -c 300000 /dev/zero | tr '\\0' x >&2\nexit 75\n");
+        Path chatty = dir.resolve("chatty.sh");
+        Files.writeString(chatty, "cat > /dev/null\nhead -c 300000 /dev/zero | tr '\\0' x >&2\nexit 0\n");
+        ListAppender<ILoggingEvent> logs = capture();
+        try {
+            try (Alerter a = new Alerter(() -> settings("", 1, List.of("/bin/sh", loud.toString())), metrics,
+                    executor, Duration.ofSeconds(60))) {
+                assertEquals("failed", await(a.send(alert("x")).mail()));
+            }
+            try (Alerter a = new Alerter(() -> settings("", 1, List.of("/bin/sh", chatty.toString())), metrics,
+                    executor, Duration.ofSeconds(60))) {
+                assertEquals("ok", await(a.send(alert("x")).mail()));
+            }
+        } finally {
+            release(logs);
+        }
+        assertTrue(logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains(
+                "exit code 75: sendmail: fatal: queue file write error")), () -> messages(logs));
+        assertFalse(logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains("killed after")),
+                () -> messages(logs));
+        assertEquals(1, deliveries("mail", "failed"));
+        assertEquals(1, deliveries("mail", "ok"));
+    }
+
+    @Test
     void aHangingMailCommandIsKilled() throws Exception {
         Path script = dir.resolve("hang.sh");
         Files.writeString(script, "exec tail -f /dev/null\n");
@@ -297,16 +326,20 @@ class AlerterTest {
     }
 
     @Test
-    void nonAsciiSubjectsAreEncodedAndRetryDelaysDouble() {
-        String s = Alerter.encodeWord("[postwarden] queue-depth: Müller 😀 " + "x".repeat(80));
+    void nonAsciiSubjectsAreEncoded() {
+        String s = MailMessage.encodeWord("[postwarden] queue-depth: Müller 😀 " + "x".repeat(80));
         assertTrue(s.startsWith("=?UTF-8?B?"), s);
         assertTrue(s.lines().allMatch(l -> l.strip().length() <= 75), s);
-        assertEquals("plain", Alerter.encodeWord("plain"));
-        assertEquals("a b", Alerter.headerText("a\r\nb", 200).replace("  ", " "));
-        assertEquals(10, Alerter.delayMillis(Duration.ofMillis(10), 1));
-        assertEquals(20, Alerter.delayMillis(Duration.ofMillis(10), 2));
-        assertEquals(40, Alerter.delayMillis(Duration.ofMillis(10), 3));
-        assertEquals(Duration.ofHours(1).toMillis(), Alerter.delayMillis(Duration.ofMinutes(40), 20));
+        assertEquals("plain", MailMessage.encodeWord("plain"));
+        assertEquals("a b", MailMessage.headerText("a\r\nb", 200).replace("  ", " "));
+    }
+
+    @Test
+    void retryDelaysDouble() {
+        assertEquals(10, RetryQueue.delayMillis(Duration.ofMillis(10), 1));
+        assertEquals(20, RetryQueue.delayMillis(Duration.ofMillis(10), 2));
+        assertEquals(40, RetryQueue.delayMillis(Duration.ofMillis(10), 3));
+        assertEquals(Duration.ofHours(1).toMillis(), RetryQueue.delayMillis(Duration.ofMinutes(40), 20));
     }
 
     /** Waits (bounded, without sleeping) until {@code value} reaches {@code at least}. */

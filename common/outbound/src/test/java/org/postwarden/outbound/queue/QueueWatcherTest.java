@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -109,6 +110,12 @@ class QueueWatcherTest {
                 : registry.get(name).tag("queue", queue).gauge().value();
     }
 
+    /** Each of {@code expected}'s queues has that value in the per-queue gauge {@code name}. */
+    void assertGauges(String name, Map<String, Integer> expected) {
+        expected.forEach((queue, value) -> assertEquals(value.doubleValue(), gauge(name, queue),
+                name + "{queue=" + queue + "}"));
+    }
+
     double polls(String result) {
         return registry.get("postwarden.queue.polls").tag("result", result).counter().count();
     }
@@ -117,15 +124,10 @@ class QueueWatcherTest {
     void depthAgeShareAndGrowthAfterTwoPolls() throws Exception {
         listing(FIRST);
         watcher.poll();
-        assertEquals(3, gauge("postwarden.queue.messages", "deferred"));
-        assertEquals(1, gauge("postwarden.queue.messages", "active"));
-        assertEquals(1, gauge("postwarden.queue.messages", "hold"));
-        assertEquals(0, gauge("postwarden.queue.messages", "incoming"));
-        assertEquals(0, gauge("postwarden.queue.messages", "maildrop"));
-        assertEquals(3600, gauge("postwarden.queue.oldest.age.seconds", "deferred"));
-        assertEquals(10, gauge("postwarden.queue.oldest.age.seconds", "active"));
-        assertEquals(86400, gauge("postwarden.queue.oldest.age.seconds", "hold"));
-        assertEquals(0, gauge("postwarden.queue.oldest.age.seconds", "incoming"));
+        assertGauges("postwarden.queue.messages", Map.of("deferred", 3, "active", 1, "hold", 1, "incoming", 0,
+                "maildrop", 0));
+        assertGauges("postwarden.queue.oldest.age.seconds", Map.of("deferred", 3600, "active", 10, "hold", 86400,
+                "incoming", 0));
         assertEquals(0.75, gauge("postwarden.queue.top.sender.share", null));
         assertEquals(0, gauge("postwarden.queue.growth.per.minute", null));
         assertEquals("alice@example.org", watcher.latest().topSender());
@@ -133,10 +135,8 @@ class QueueWatcherTest {
         time.advance(Duration.ofMinutes(2));
         listing(SECOND);
         watcher.poll();
-        assertEquals(4, gauge("postwarden.queue.messages", "deferred"));
-        assertEquals(3, gauge("postwarden.queue.messages", "incoming"));
-        assertEquals(3720, gauge("postwarden.queue.oldest.age.seconds", "deferred"));
-        assertEquals(20, gauge("postwarden.queue.oldest.age.seconds", "incoming"));
+        assertGauges("postwarden.queue.messages", Map.of("deferred", 4, "incoming", 3));
+        assertGauges("postwarden.queue.oldest.age.seconds", Map.of("deferred", 3720, "incoming", 20));
         assertEquals(5.0 / 8, gauge("postwarden.queue.top.sender.share", null));
         assertEquals(2.0, gauge("postwarden.queue.growth.per.minute", null)); // 4 more in 2 minutes
         assertEquals("bob@example.org", watcher.latest().topSender());
