@@ -272,9 +272,15 @@ public final class Daemon implements AutoCloseable {
             // New events already count in the new store; wait (bounded) for decisions still running on the old
             // engine, then add the old store's state to the new one, so nothing counted before or during the
             // swap is lost.
-            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-            while (current.activeDecisions() > 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
+            try {
+                current.retire().get(2, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                LOG.warn("reload: {} decisions still running on the previous engine after 2 s; moving the state now "
+                        + "(what they count after this point is lost)", current.activeDecisions());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e);
             }
             ByteArrayOutputStream buf = new ByteArrayOutputStream();
             StoreSnapshot.write((MemoryReputationStore) current.store(), buf);

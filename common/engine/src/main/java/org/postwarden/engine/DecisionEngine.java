@@ -43,6 +43,8 @@ public final class DecisionEngine implements Engine {
     private final PostwardenMetrics metrics;
     private final List<Check> checks;
     private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
+    /** Completed when this engine is retired and no decision runs on it any more (null until retired). */
+    private volatile CompletableFuture<Void> drained;
     private final DnsblClient dnsbl;
     private final RecentDecisions recent;
     private final OutboundGuard outbound;
@@ -212,13 +214,36 @@ public final class DecisionEngine implements Engine {
         active.incrementAndGet();
         CompletableFuture<Decision> f = decideTracked(event).toCompletableFuture();
         if (f.isDone()) {
-            active.decrementAndGet();
+            finished();
             return f;
         }
-        return f.whenComplete((d, t) -> active.decrementAndGet());
+        return f.whenComplete((d, t) -> finished());
     }
 
-    /** Decisions started and not yet finished (a reload waits for the old engine's to drain). */
+    private void finished() {
+        if (active.decrementAndGet() == 0) {
+            CompletableFuture<Void> d = drained;
+            if (d != null) {
+                d.complete(null);
+            }
+        }
+    }
+
+    /**
+     * Marks this engine as replaced (a reload put another one in place) and returns a stage that completes once no
+     * decision runs on it any more: at once when none does. Decisions started later still work, they only complete
+     * the stage again (a no-op).
+     */
+    public CompletableFuture<Void> retire() {
+        CompletableFuture<Void> d = new CompletableFuture<>();
+        drained = d;
+        if (active.get() == 0) {
+            d.complete(null);
+        }
+        return d;
+    }
+
+    /** Decisions started and not yet finished. */
     public int activeDecisions() {
         return active.get();
     }

@@ -63,6 +63,40 @@ class DecisionEngineTest {
     }
 
     @Test
+    void aRetiredEngineSaysWhenItsLastDecisionIsDone() throws Exception {
+        java.util.concurrent.CompletableFuture<Object> dns = new java.util.concurrent.CompletableFuture<>();
+        Check slow = new Check() {
+            @Override
+            public String name() {
+                return "score";
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> prepare(MailEvent event, Rules rules) {
+                return dns;
+            }
+
+            @Override
+            public void evaluate(EvaluationContext ctx) {
+            }
+        };
+        PostwardenConfig c = ConfigLoader.load("test", BASE);
+        Rules rules = new Rules(c);
+        DecisionEngine e = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), time),
+                new PostwardenMetrics(registry), java.util.List.of(slow));
+        assertTrue(engine("").retire().isDone(), "an idle engine is drained at once");
+        java.util.concurrent.CompletableFuture<Decision> d =
+                e.decide(rcpt("198.51.100.1", 1000, "user@example.test")).toCompletableFuture();
+        java.util.concurrent.CompletableFuture<Void> drained = e.retire();
+        assertFalse(drained.isDone(), "a decision waits for its lookup");
+        assertEquals(1, e.activeDecisions());
+        dns.complete("answer");
+        assertTrue(d.isDone());
+        assertTrue(drained.isDone(), "the last decision finished");
+        assertEquals(0, e.activeDecisions());
+    }
+
+    @Test
     void cleanMailPassesAsDunnoNeverOk() throws Exception {
         DecisionEngine e = engine("");
         Decision d = e.decideNow(rcpt("198.51.100.1", 1000, "user@example.test"));
