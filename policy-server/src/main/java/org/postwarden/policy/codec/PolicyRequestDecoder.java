@@ -3,7 +3,7 @@ package org.postwarden.policy.codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import org.postwarden.text.LogSafe;
+import org.postwarden.transport.ProtocolException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Decodes {@code name=value\n} lines into {@link PolicyRequest}s, one per empty line. A trailing CR before LF is
- * tolerated. Violations throw {@link PolicyProtocolException} (the handler logs it and closes the connection) and
+ * tolerated. Violations throw a {@link ProtocolException} (the handler logs it and closes the connection) and
  * the decoder discards everything after. One instance per channel.
  */
 public final class PolicyRequestDecoder extends ByteToMessageDecoder {
@@ -89,12 +89,15 @@ public final class PolicyRequestDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private PolicyProtocolException fail(String reason, String message, ByteBuf in, int from, int len) {
+    /**
+     * The failure, with a sample of {@code len} bytes from {@code from}; from now on all input is discarded. Reasons:
+     * line-too-long, too-many-attributes, request-too-large, malformed-line, binary.
+     */
+    private ProtocolException fail(String reason, String message, ByteBuf in, int from, int len) {
         failed = true;
-        String sample = LogSafe.escape(in.toString(from, Math.min(len, in.writerIndex() - from),
-                StandardCharsets.ISO_8859_1), SAMPLE);
+        ProtocolException e = new ProtocolException(reason, message, in, from, len, SAMPLE);
         in.skipBytes(in.readableBytes());
         attrs = new HashMap<>();
-        return new PolicyProtocolException(reason, message, sample);
+        return e;
     }
 }
