@@ -3,6 +3,7 @@ package org.postwarden.milter.codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import org.postwarden.transport.ProtocolException;
 
 import java.util.List;
 
@@ -13,7 +14,7 @@ import java.util.List;
  *
  * <p>This is the bounded framer jmilter lacks (its {@code Int32LenFrameDecoder} accepts any length up to 2 GiB and
  * buffers until it arrives). A length above {@code maxPacketBytes} or below 1 (every packet has a command byte;
- * jmilter's packet decoder would fail on an empty one) throws {@link MilterProtocolException} as soon as the four
+ * jmilter's packet decoder would fail on an empty one) throws a {@link ProtocolException} as soon as the four
  * length bytes are in, before any of the payload is buffered; everything after it is discarded. One per channel.
  */
 public final class MilterFrameDecoder extends ByteToMessageDecoder {
@@ -50,10 +51,11 @@ public final class MilterFrameDecoder extends ByteToMessageDecoder {
         out.add(in.readRetainedSlice((int) length));
     }
 
-    private MilterProtocolException fail(ByteBuf in, String reason, String message) {
+    private ProtocolException fail(ByteBuf in, String reason, String message) {
         failed = true;
-        String sample = MilterWire.sample(in, in.readerIndex(), Math.min(in.readableBytes(), 16));
+        ProtocolException e = new ProtocolException(reason, message, in, in.readerIndex(),
+                Math.min(in.readableBytes(), 16), MilterWire.SAMPLE);
         in.skipBytes(in.readableBytes());
-        return new MilterProtocolException(reason, message, sample);
+        return e;
     }
 }
