@@ -3,7 +3,8 @@
  * listener adds is its protocol: codec, handler, mapping; how it is served is here.
  * <ul>
  * <li>{@link org.postwarden.transport.NettyServer}: event loops, TCP and UDP binding with one set of socket options,
- * the connection group, the graceful stop (stop accepting, wait for work in flight, close, end the loops);</li>
+ * the connection group, the graceful stop (stop accepting, wait for work in flight, close, end the loops);
+ * {@link org.postwarden.transport.TcpListener}: the listener SPI on top of it for what MTAs connect to;</li>
  * <li>{@link org.postwarden.transport.ConnectionLimit}: at most N connections per listener, refused ones closed
  * before any byte is read, with the listener's metric and log line;</li>
  * <li>{@link org.postwarden.transport.IdleClose}: closes a connection idle for the configured time;</li>
