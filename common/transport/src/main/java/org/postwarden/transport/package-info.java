@@ -10,14 +10,16 @@
  * <li>{@link org.postwarden.transport.IdleClose}: closes a connection idle for the configured time;</li>
  * <li>{@link org.postwarden.transport.ProtocolException} and {@link org.postwarden.transport.ConnectionErrors}:
  * broken input with a bounded reason label and an escaped sample, and what becomes of it (metric, one log line,
- * that connection closed);</li>
+ * that connection closed); {@link org.postwarden.transport.StrictDecoder}: a codec decodes nothing after its first
+ * error;</li>
  * <li>{@link org.postwarden.transport.TimeBudget}: a decision within the time budget on the event loop, the
  * configured fallback otherwise (never an invented OK), counted and logged.</li>
  * </ul>
  *
  * <p>Thread-safety: {@code ConnectionLimit}, {@code ConnectionErrors} and {@code TimeBudget} are shared by all
- * connections of a listener and lock-free; {@code IdleClose} is one per connection; {@code NettyServer} is started
- * and stopped by one thread (the daemon's), never from an event loop. Nothing here blocks an event loop: timers are
+ * connections of a listener and lock-free; {@code IdleClose} and a {@code StrictDecoder} are one per connection;
+ * {@code NettyServer} and {@code TcpListener} are started and stopped by one thread (the daemon's), never from an
+ * event loop. Nothing here blocks an event loop: timers are
  * event-loop timers, and results from other threads hop back onto the connection's loop.
  *
  * <p>Known limits: NIO transport only (no native epoll); the socket options are fixed, not configurable; a

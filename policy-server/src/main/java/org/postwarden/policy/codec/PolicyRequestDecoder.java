@@ -2,8 +2,8 @@ package org.postwarden.policy.codec;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import org.postwarden.transport.ProtocolException;
+import org.postwarden.transport.StrictDecoder;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -13,25 +13,20 @@ import java.util.Map;
 /**
  * Decodes {@code name=value\n} lines into {@link PolicyRequest}s, one per empty line. A trailing CR before LF is
  * tolerated. Violations throw a {@link ProtocolException} (the handler logs it and closes the connection) and
- * the decoder discards everything after. One instance per channel.
+ * the decoder discards everything after ({@link StrictDecoder}). One instance per channel.
  */
-public final class PolicyRequestDecoder extends ByteToMessageDecoder {
+public final class PolicyRequestDecoder extends StrictDecoder {
     private static final int SAMPLE = 100;
     private final PolicyLimits limits;
     private Map<String, String> attrs = new HashMap<>();
     private int requestBytes;
-    private boolean failed;
 
     public PolicyRequestDecoder(PolicyLimits limits) {
         this.limits = limits;
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (failed) {
-            in.skipBytes(in.readableBytes());
-            return;
-        }
+    protected void decodeStrictly(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (in.isReadable()) {
             int searchable = Math.min(in.readableBytes(), limits.maxLineLength() + 1);
             int eol = in.indexOf(in.readerIndex(), in.readerIndex() + searchable, (byte) '\n');
@@ -90,14 +85,11 @@ public final class PolicyRequestDecoder extends ByteToMessageDecoder {
     }
 
     /**
-     * The failure, with a sample of {@code len} bytes from {@code from}; from now on all input is discarded. Reasons:
+     * The failure, with a sample of {@code len} bytes from {@code from} (all input after it is discarded). Reasons:
      * line-too-long, too-many-attributes, request-too-large, malformed-line, binary.
      */
     private ProtocolException fail(String reason, String message, ByteBuf in, int from, int len) {
-        failed = true;
-        ProtocolException e = new ProtocolException(reason, message, in, from, len, SAMPLE);
-        in.skipBytes(in.readableBytes());
         attrs = new HashMap<>();
-        return e;
+        return new ProtocolException(reason, message, in, from, len, SAMPLE);
     }
 }
