@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Builds each milter connection's pipeline: connection limit → idle close (both {@code org.postwarden.transport}'s)
  * → bounded framer (ours) → jmilter's length-prefix encoder, packet decoder and packet encoder (none of them
- * {@code @Sharable}, so one each per connection) → session handler (ours). Holds what the connections share: the connection limit, the metrics and
- * the in-flight counter. Thread-safe.
+ * {@code @Sharable}, so one each per connection) → session handler (ours). Holds what the connections share: the
+ * connection limit, the metrics and the in-flight counter. Thread-safe.
  */
 public final class MilterPipeline {
     private final DaemonContext context;
