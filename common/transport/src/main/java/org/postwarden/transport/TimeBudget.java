@@ -20,8 +20,8 @@ import java.util.function.Supplier;
  * A decision within a time budget, answered on a connection's event loop: a decision that completes within the
  * budget is {@linkplain Outcome#decided delivered}; one that does not, or that fails, gets the listener's configured
  * fallback instead ({@link Outcome#fallback}), counted in {@code postwarden_fallbacks_total{listener,reason}} with
- * reason {@code timeout} or {@code error} and logged. A fallback is never invented here: the caller answers its
- * configured fallback action (which the config allows to be anything but OK/accept/reject).
+ * reason {@code timeout} or {@code error} and logged. No answer is invented here: the caller answers its configured
+ * fallback action (the config refuses OK for the policy server and a reject for either listener).
  *
  * <p>The budget is an event-loop timer, and a decision that completes on another thread hops back onto the event
  * loop, so every {@link Outcome} method runs on the loop and none of them races another; nothing here blocks. A
