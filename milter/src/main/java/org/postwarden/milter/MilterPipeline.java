@@ -1,43 +1,42 @@
 package org.postwarden.milter;
 
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.timeout.IdleStateHandler;
 import org.nightcode.milter.codec.Int32LenFrameEncoder;
 import org.nightcode.milter.codec.MilterPacketDecoder;
 import org.nightcode.milter.codec.MilterPacketEncoder;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.milter.codec.MilterFrameDecoder;
-import org.postwarden.milter.handler.MilterConnectionLimit;
 import org.postwarden.milter.handler.MilterMetrics;
 import org.postwarden.milter.handler.MilterSessionHandler;
 import org.postwarden.runtime.DaemonContext;
+import org.postwarden.transport.ConnectionLimit;
+import org.postwarden.transport.IdleClose;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Builds each milter connection's pipeline: connection limit → idle timeout → bounded framer (ours) → jmilter's
- * length-prefix encoder, packet decoder and packet encoder (none of them {@code @Sharable}, so one each per
- * connection) → session handler (ours). Holds what the connections share: the connection limit, the metrics and
- * the in-flight counter. Thread-safe.
+ * Builds each milter connection's pipeline: connection limit → idle close (both {@code org.postwarden.transport}'s)
+ * → bounded framer (ours) → jmilter's length-prefix encoder, packet decoder and packet encoder (none of them
+ * {@code @Sharable}, so one each per connection) → session handler (ours). Holds what the connections share: the
+ * connection limit, the metrics and the in-flight counter. Thread-safe.
  */
 public final class MilterPipeline {
     private final DaemonContext context;
     private final PostwardenConfig.Milter config;
-    private final MilterConnectionLimit limit;
+    private final ConnectionLimit limit;
     private final MilterMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
 
     public MilterPipeline(DaemonContext context) {
         this.context = context;
         this.config = context.startConfig().milter();
-        this.limit = new MilterConnectionLimit(config.maxConnections(), context.metrics());
+        this.limit = ConnectionLimit.forListener("milter", config.maxConnections(), context.metrics());
         this.metrics = new MilterMetrics(context.metrics(), limit::active);
     }
 
     public void init(ChannelPipeline p) {
         p.addLast("limit", limit)
-                .addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                .addLast("idle", new IdleClose("milter", config.idleTimeout()))
                 .addLast("frameDecoder", new MilterFrameDecoder(config.maxPacketBytes()))
                 .addLast("frameEncoder", new Int32LenFrameEncoder())
                 .addLast("packetDecoder", new MilterPacketDecoder())

@@ -4,9 +4,10 @@
  * It sees what the policy protocol cannot: the end of a connection (concurrent sessions per client) and the message
  * content (report header, fingerprints for outbound fan-out, quarantine to the hold queue).
  *
- * <p>Pipeline per connection: connection limit → idle timeout → bounded {@code MilterFrameDecoder} (ours) →
+ * <p>Pipeline per connection: connection limit → idle close → bounded {@code MilterFrameDecoder} (ours) →
  * jmilter {@code Int32LenFrameEncoder} / {@code MilterPacketDecoder} / {@code MilterPacketEncoder} →
- * {@code MilterSessionHandler} (ours). jmilter's gateway manager, command engine and handler base are not used; see
+ * {@code MilterSessionHandler} with {@code MilterReplies} (ours). The server, the connection limit, the idle close and
+ * the error handling are {@code org.postwarden.transport}'s. jmilter's gateway manager, command engine and handler base are not used; see
  * {@code milter/README.md} for why (unbounded framer in a fixed pipeline, synchronous reply state that breaks with
  * asynchronous decisions, DNS lookups of connect addresses, stdout logging).
  *

@@ -2,8 +2,8 @@ package org.postwarden.ingest.syslog;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
+import org.postwarden.transport.StrictDecoder;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -12,28 +12,23 @@ import java.util.List;
  * Frames syslog over TCP (RFC 6587): octet counting ({@code 57 <34>1 ...}) when a frame starts with a digit,
  * otherwise one message per line. Bounded: a counted frame longer than {@code maxMessageBytes} is skipped by its
  * count, a line longer than that is skipped to its newline; both are reported downstream as {@link #TOO_LONG}. A
- * count that is not a number closes the connection ({@link CorruptedFrameException}): the framing is lost. One per
- * channel.
+ * count that is not a number closes the connection ({@link CorruptedFrameException}): the framing is lost, and the
+ * rest is discarded ({@link StrictDecoder}). One per channel.
  */
-final class SyslogFrameDecoder extends ByteToMessageDecoder {
+final class SyslogFrameDecoder extends StrictDecoder {
     /** Emitted instead of a frame that was too long. */
     static final Object TOO_LONG = new Object();
     private static final int MAX_DIGITS = 8;
     private final int max;
     private boolean discardingLine;
     private long skipBytes;
-    private boolean failed;
 
     SyslogFrameDecoder(int maxMessageBytes) {
         this.max = maxMessageBytes;
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (failed) {
-            in.skipBytes(in.readableBytes());
-            return;
-        }
+    protected void decodeStrictly(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (in.isReadable()) {
             if (skipBytes > 0) {
                 int n = (int) Math.min(skipBytes, in.readableBytes());
@@ -63,8 +58,6 @@ final class SyslogFrameDecoder extends ByteToMessageDecoder {
                 while (i < in.writerIndex() && in.getByte(i) != ' ') {
                     byte b = in.getByte(i);
                     if (b < '0' || b > '9' || i - ri >= MAX_DIGITS) {
-                        failed = true;
-                        in.skipBytes(in.readableBytes());
                         throw new CorruptedFrameException("syslog frame: bad octet count");
                     }
                     len = len * 10 + (b - '0');

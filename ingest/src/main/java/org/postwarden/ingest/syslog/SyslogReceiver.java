@@ -1,36 +1,22 @@
 package org.postwarden.ingest.syslog;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import org.postwarden.config.HostPort;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.ingest.IngestPipeline;
 import org.postwarden.ingest.parse.LogEvent;
 import org.postwarden.ingest.parse.LogLine;
 import org.postwarden.ingest.parse.LogLineParser;
+import org.postwarden.transport.ConnectionLimit;
+import org.postwarden.transport.IdleClose;
+import org.postwarden.transport.NettyServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,23 +25,20 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Receives syslog over UDP (one message per datagram) and TCP (RFC 6587 framing), for rsyslog's {@code omfwd} or a
  * container's syslog log driver. One event-loop thread; each message is parsed and recorded right there (in-memory
  * work only, never file or DNS I/O). Bounded: datagrams and frames over {@code max-message-bytes} are dropped,
- * malformed messages are counted and dropped, TCP senders are limited in number and closed when idle.
+ * malformed messages are counted and dropped, TCP senders are limited in number and closed when idle. The server,
+ * the sender limit and the idle close are {@code org.postwarden.transport}'s.
  */
 public final class SyslogReceiver {
     private static final Logger LOG = LoggerFactory.getLogger(SyslogReceiver.class);
     private final PostwardenConfig.Syslog config;
     private final IngestPipeline pipeline;
     private final LogLineParser parser;
-    private final ChannelGroup channels = new DefaultChannelGroup("syslog", GlobalEventExecutor.INSTANCE);
-    private final AtomicInteger tcpConnections = new AtomicInteger();
-    private EventLoopGroup group;
+    private NettyServer server;
     private InetSocketAddress udpAddress;
     private InetSocketAddress tcpAddress;
 
@@ -67,38 +50,34 @@ public final class SyslogReceiver {
 
     /** Binds the configured transports; throws when an address cannot be bound. */
     public void start() {
-        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("postwarden-syslog"),
-                NioIoHandler.newFactory());
+        HostPort udp = config.udp().isBlank() ? null : HostPort.parse(config.udp());
+        HostPort tcp = config.tcp().isBlank() ? null : HostPort.parse(config.tcp());
         int max = config.maxMessageBytes();
-        if (!config.udp().isBlank()) {
-            HostPort hp = HostPort.parse(config.udp());
-            Channel ch = new Bootstrap().group(group).channel(NioDatagramChannel.class)
-                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(max + 1))
-                    .handler(new UdpHandler(max))
-                    .bind(hp.socketAddress()).syncUninterruptibly().channel();
-            channels.add(ch);
-            udpAddress = (InetSocketAddress) ch.localAddress();
-            warnIfPublic("UDP", hp);
+        server = NettyServer.singleThread("syslog", "postwarden-syslog");
+        if (udp != null) {
+            udpAddress = server.bindUdp(udp.socketAddress(), max, new UdpHandler(max));
+            warnIfPublic("UDP", udp);
         }
-        if (!config.tcp().isBlank()) {
-            HostPort hp = HostPort.parse(config.tcp());
+        if (tcp != null) {
+            ConnectionLimit limit = new ConnectionLimit(config.maxConnections(), new ConnectionLimit.Events() {
+                @Override
+                public void opened(Channel channel) {
+                }
+
+                @Override
+                public void refused(Channel channel, int max) {
+                    LOG.warn("closing syslog TCP connection from {}: more than {} senders "
+                            + "(ingest.syslog.max-connections)", channel.remoteAddress(), max);
+                    pipeline.rejected("syslog-tcp", "too-many-connections");
+                }
+            });
             TcpHandler handler = new TcpHandler();
-            long idle = config.idleTimeout().toMillis();
-            Channel ch = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel c) {
-                            channels.add(c);
-                            c.pipeline().addLast(new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS))
-                                    .addLast(new SyslogFrameDecoder(max))
-                                    .addLast(handler);
-                        }
-                    })
-                    .bind(hp.socketAddress()).syncUninterruptibly().channel();
-            channels.add(ch);
-            tcpAddress = (InetSocketAddress) ch.localAddress();
-            warnIfPublic("TCP", hp);
+            tcpAddress = server.bindTcp(tcp.socketAddress(), c -> c.pipeline()
+                    .addLast(limit)
+                    .addLast(new IdleClose("syslog TCP", config.idleTimeout()))
+                    .addLast(new SyslogFrameDecoder(max))
+                    .addLast(handler));
+            warnIfPublic("TCP", tcp);
         }
     }
 
@@ -120,9 +99,8 @@ public final class SyslogReceiver {
     }
 
     public void stop(Duration grace) {
-        channels.close().awaitUninterruptibly(grace.toMillis());
-        if (group != null) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (server != null) {
+            server.stop(grace);
         }
     }
 
@@ -172,25 +150,9 @@ public final class SyslogReceiver {
         }
     }
 
+    /** Frames and oversize marks from every TCP sender; the limit and the idle close are in front of it. */
     @ChannelHandler.Sharable
     private final class TcpHandler extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) throws Exception {
-            if (tcpConnections.incrementAndGet() > config.maxConnections()) {
-                LOG.warn("closing syslog TCP connection from {}: more than {} senders (ingest.syslog.max-connections)",
-                        ctx.channel().remoteAddress(), config.maxConnections());
-                pipeline.rejected("syslog-tcp", "too-many-connections");
-                ctx.close();
-            }
-            super.channelActive(ctx);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            tcpConnections.decrementAndGet();
-            super.channelInactive(ctx);
-        }
-
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg == SyslogFrameDecoder.TOO_LONG) {
@@ -198,16 +160,6 @@ public final class SyslogReceiver {
             } else if (msg instanceof String s) {
                 message("syslog-tcp", s);
             }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (evt instanceof IdleStateEvent) {
-                LOG.debug("closing idle syslog TCP connection from {}", ctx.channel().remoteAddress());
-                ctx.close();
-                return;
-            }
-            super.userEventTriggered(ctx, evt);
         }
 
         @Override

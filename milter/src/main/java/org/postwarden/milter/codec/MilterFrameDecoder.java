@@ -2,7 +2,8 @@ package org.postwarden.milter.codec;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
+import org.postwarden.transport.ProtocolException;
+import org.postwarden.transport.StrictDecoder;
 
 import java.util.List;
 
@@ -13,12 +14,12 @@ import java.util.List;
  *
  * <p>This is the bounded framer jmilter lacks (its {@code Int32LenFrameDecoder} accepts any length up to 2 GiB and
  * buffers until it arrives). A length above {@code maxPacketBytes} or below 1 (every packet has a command byte;
- * jmilter's packet decoder would fail on an empty one) throws {@link MilterProtocolException} as soon as the four
- * length bytes are in, before any of the payload is buffered; everything after it is discarded. One per channel.
+ * jmilter's packet decoder would fail on an empty one) throws a {@link ProtocolException} as soon as the four
+ * length bytes are in, before any of the payload is buffered; everything after it is discarded
+ * ({@link StrictDecoder}). One per channel.
  */
-public final class MilterFrameDecoder extends ByteToMessageDecoder {
+public final class MilterFrameDecoder extends StrictDecoder {
     private final int maxPacketBytes;
-    private boolean failed;
 
     public MilterFrameDecoder(int maxPacketBytes) {
         if (maxPacketBytes < 1) {
@@ -28,11 +29,7 @@ public final class MilterFrameDecoder extends ByteToMessageDecoder {
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (failed) {
-            in.skipBytes(in.readableBytes());
-            return;
-        }
+    protected void decodeStrictly(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (in.readableBytes() < 4) {
             return;
         }
@@ -50,10 +47,8 @@ public final class MilterFrameDecoder extends ByteToMessageDecoder {
         out.add(in.readRetainedSlice((int) length));
     }
 
-    private MilterProtocolException fail(ByteBuf in, String reason, String message) {
-        failed = true;
-        String sample = MilterWire.sample(in, in.readerIndex(), Math.min(in.readableBytes(), 16));
-        in.skipBytes(in.readableBytes());
-        return new MilterProtocolException(reason, message, sample);
+    private static ProtocolException fail(ByteBuf in, String reason, String message) {
+        return new ProtocolException(reason, message, in, in.readerIndex(), Math.min(in.readableBytes(), 16),
+                MilterWire.SAMPLE);
     }
 }

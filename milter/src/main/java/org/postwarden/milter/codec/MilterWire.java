@@ -1,12 +1,11 @@
 package org.postwarden.milter.codec;
 
-import io.netty.buffer.ByteBuf;
 import org.nightcode.milter.Actions;
 import org.nightcode.milter.MilterMacros;
 import org.nightcode.milter.ProtocolSteps;
 import org.nightcode.milter.ResponseCode;
 import org.nightcode.milter.codec.MilterPacket;
-import org.postwarden.text.LogSafe;
+import org.postwarden.transport.ProtocolException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,15 +15,16 @@ import java.util.Map;
 
 /**
  * Payload formats of the milter commands Postwarden reads, and the replies it writes, on top of jmilter's
- * {@link MilterPacket} and codes. Parsers are strict and bounded: anything malformed throws
- * {@link MilterProtocolException} (never an index or argument exception), and never resolves a host name.
+ * {@link MilterPacket} and codes. Parsers are strict and bounded: anything malformed throws a
+ * {@link ProtocolException} with reason {@code malformed-packet} (never an index or argument exception), and never resolves a host name.
  */
 public final class MilterWire {
     /** Most macros kept from one macro packet; the rest are ignored (Postfix sends the few we ask for). */
     public static final int MAX_MACROS = 64;
     /** Longest reply or header text written (jmilter's and sendmail's reply limit is 980). */
     public static final int MAX_TEXT = 900;
-    private static final int SAMPLE = 64;
+    /** Most characters of a payload sample in a log line. */
+    static final int SAMPLE = 64;
 
     private MilterWire() {
     }
@@ -144,17 +144,16 @@ public final class MilterWire {
         return new String(p, from, to - from, StandardCharsets.UTF_8);
     }
 
-    private static MilterProtocolException malformed(String message, byte[] p) {
-        return new MilterProtocolException("malformed-packet", message, sample(p));
+    private static ProtocolException malformed(String message, byte[] p) {
+        return error("malformed-packet", message, p);
     }
 
-    /** Escaped, truncated sample of a payload for a log line. */
-    public static String sample(byte[] p) {
-        return LogSafe.escape(new String(p, 0, Math.min(p.length, SAMPLE), StandardCharsets.ISO_8859_1), SAMPLE);
-    }
-
-    static String sample(ByteBuf in, int from, int len) {
-        return LogSafe.escape(in.toString(from, len, StandardCharsets.ISO_8859_1), SAMPLE);
+    /**
+     * A protocol error with an escaped sample of the payload. Reasons (bounded, for metrics): packet-too-large,
+     * empty-packet, unknown-command, out-of-order, pipelined, malformed-packet.
+     */
+    public static ProtocolException error(String reason, String message, byte[] payload) {
+        return new ProtocolException(reason, message, payload, SAMPLE);
     }
 
     // ---- replies --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 import org.nightcode.milter.codec.MilterPacket;
 import org.nightcode.milter.codec.MilterPacketDecoder;
+import org.postwarden.transport.ProtocolException;
 
 import java.nio.charset.StandardCharsets;
 
@@ -65,7 +66,7 @@ class MilterFrameDecoderTest {
     void aHostileLengthPrefixFailsBeforeAnyPayloadIsBuffered() {
         EmbeddedChannel ch = channel();
         ByteBuf prefix = Unpooled.buffer().writeInt(Integer.MAX_VALUE);
-        MilterProtocolException e = assertThrows(MilterProtocolException.class, () -> ch.writeInbound(prefix));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> ch.writeInbound(prefix));
         assertEquals("packet-too-large", e.reason());
         assertTrue(e.getMessage().contains("2147483647"), e.getMessage());
         // whatever follows is discarded, not decoded
@@ -79,7 +80,7 @@ class MilterFrameDecoderTest {
         EmbeddedChannel ch = channel();
         ByteBuf prefix = Unpooled.wrappedBuffer(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xF0, 'C'});
         assertEquals("packet-too-large",
-                assertThrows(MilterProtocolException.class, () -> ch.writeInbound(prefix)).reason());
+                assertThrows(ProtocolException.class, () -> ch.writeInbound(prefix)).reason());
         assertFalse(ch.finish());
     }
 
@@ -89,7 +90,7 @@ class MilterFrameDecoderTest {
         ch.writeInbound(Unpooled.wrappedBuffer(packet('B', "x".repeat(MAX - 1))));
         MilterPacket body = ch.readInbound();
         assertEquals(MAX - 1, body.payload().length);
-        assertEquals("packet-too-large", assertThrows(MilterProtocolException.class,
+        assertEquals("packet-too-large", assertThrows(ProtocolException.class,
                 () -> ch.writeInbound(Unpooled.wrappedBuffer(packet('B', "x".repeat(MAX)))), "one byte more").reason());
         assertFalse(ch.finish());
     }
@@ -97,7 +98,7 @@ class MilterFrameDecoderTest {
     @Test
     void anEmptyPacketIsRefused() {
         EmbeddedChannel ch = channel();
-        assertEquals("empty-packet", assertThrows(MilterProtocolException.class,
+        assertEquals("empty-packet", assertThrows(ProtocolException.class,
                 () -> ch.writeInbound(Unpooled.buffer().writeInt(0))).reason());
         assertFalse(ch.finish());
     }

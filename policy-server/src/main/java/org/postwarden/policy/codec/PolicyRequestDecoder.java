@@ -2,8 +2,8 @@ package org.postwarden.policy.codec;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
-import org.postwarden.text.LogSafe;
+import org.postwarden.transport.ProtocolException;
+import org.postwarden.transport.StrictDecoder;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -12,26 +12,21 @@ import java.util.Map;
 
 /**
  * Decodes {@code name=value\n} lines into {@link PolicyRequest}s, one per empty line. A trailing CR before LF is
- * tolerated. Violations throw {@link PolicyProtocolException} (the handler logs it and closes the connection) and
- * the decoder discards everything after. One instance per channel.
+ * tolerated. Violations throw a {@link ProtocolException} (the handler logs it and closes the connection) and
+ * the decoder discards everything after ({@link StrictDecoder}). One instance per channel.
  */
-public final class PolicyRequestDecoder extends ByteToMessageDecoder {
+public final class PolicyRequestDecoder extends StrictDecoder {
     private static final int SAMPLE = 100;
     private final PolicyLimits limits;
     private Map<String, String> attrs = new HashMap<>();
     private int requestBytes;
-    private boolean failed;
 
     public PolicyRequestDecoder(PolicyLimits limits) {
         this.limits = limits;
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (failed) {
-            in.skipBytes(in.readableBytes());
-            return;
-        }
+    protected void decodeStrictly(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (in.isReadable()) {
             int searchable = Math.min(in.readableBytes(), limits.maxLineLength() + 1);
             int eol = in.indexOf(in.readerIndex(), in.readerIndex() + searchable, (byte) '\n');
@@ -89,12 +84,12 @@ public final class PolicyRequestDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private PolicyProtocolException fail(String reason, String message, ByteBuf in, int from, int len) {
-        failed = true;
-        String sample = LogSafe.escape(in.toString(from, Math.min(len, in.writerIndex() - from),
-                StandardCharsets.ISO_8859_1), SAMPLE);
-        in.skipBytes(in.readableBytes());
+    /**
+     * The failure, with a sample of {@code len} bytes from {@code from} (all input after it is discarded). Reasons:
+     * line-too-long, too-many-attributes, request-too-large, malformed-line, binary.
+     */
+    private ProtocolException fail(String reason, String message, ByteBuf in, int from, int len) {
         attrs = new HashMap<>();
-        return new PolicyProtocolException(reason, message, sample);
+        return new ProtocolException(reason, message, in, from, len, SAMPLE);
     }
 }

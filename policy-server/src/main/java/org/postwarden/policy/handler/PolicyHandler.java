@@ -2,35 +2,34 @@ package org.postwarden.policy.handler;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.config.PostwardenConfig;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
-import org.postwarden.policy.codec.PolicyProtocolException;
 import org.postwarden.policy.codec.PolicyReply;
 import org.postwarden.policy.codec.PolicyRequest;
 import org.postwarden.policy.mapping.PolicyEventMapper;
 import org.postwarden.policy.mapping.PolicyReplyMapper;
 import org.postwarden.runtime.DaemonContext;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.postwarden.transport.ConnectionErrors;
+import org.postwarden.transport.TimeBudget;
 
-import java.io.IOException;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * Answers policy requests: request → event → engine → reply, in request order. An engine failure or a decision
  * slower than {@code policy.time-budget} answers {@code policy.fallback-action} (default DUNNO), counted in
- * {@code postwarden_fallbacks_total}. Protocol errors close this connection only.
+ * {@code postwarden_fallbacks_total} ({@link TimeBudget}). Protocol errors close this connection only
+ * ({@link ConnectionErrors}).
  */
 public final class PolicyHandler extends SimpleChannelInboundHandler<PolicyRequest> {
-    private static final Logger LOG = LoggerFactory.getLogger(PolicyHandler.class);
+    static final String LISTENER = "policy";
     private final DaemonContext context;
     private final AtomicInteger inFlight;
+    private final TimeBudget budget;
+    private final ConnectionErrors errors;
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
     /**
@@ -39,72 +38,46 @@ public final class PolicyHandler extends SimpleChannelInboundHandler<PolicyReque
     public PolicyHandler(DaemonContext context, AtomicInteger inFlight) {
         this.context = context;
         this.inFlight = inFlight;
+        this.budget = new TimeBudget(LISTENER, context.metrics());
+        this.errors = new ConnectionErrors(LISTENER, context.metrics());
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, PolicyRequest request) {
         inFlight.incrementAndGet();
-        String fallback = context.config().policy().fallbackAction().trim();
-        Duration budget = context.config().policy().timeBudget();
-        PostwardenMetrics metrics = context.metrics();
-        CompletableFuture<String> reply;
+        PostwardenConfig.Policy config = context.config().policy();
+        String fallback = config.fallbackAction().trim();
         SmtpStage stage = SmtpStage.UNKNOWN;
+        Supplier<CompletionStage<String>> decision;
         try {
             MailEvent event = PolicyEventMapper.toEvent(request);
-            stage = event.stage();
-            SmtpStage s = stage;
-            reply = context.engine().decide(event).toCompletableFuture()
-                    .thenApply(d -> PolicyReplyMapper.toAction(d.verdict(), s));
+            SmtpStage s = stage = event.stage();
+            decision = () -> context.engine().decide(event).thenApply(d -> PolicyReplyMapper.toAction(d.verdict(), s));
         } catch (RuntimeException e) {
-            reply = CompletableFuture.failedFuture(e);
+            decision = () -> {
+                throw e;
+            };
         }
-        SmtpStage finalStage = stage;
-        reply = reply.orTimeout(budget.toMillis(), TimeUnit.MILLISECONDS).exceptionally(t -> {
-            Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null
-                    ? t.getCause() : t;
-            if (cause instanceof TimeoutException) {
-                metrics.fallback("policy", "timeout");
-                LOG.warn("policy decision at {} exceeded time budget {}; answering fallback {}",
-                        finalStage.label(), budget, fallback);
-            } else {
-                metrics.fallback("policy", "error");
-                LOG.error("policy decision at {} failed; answering fallback {}", finalStage.label(), fallback, cause);
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        budget.run(ctx.executor(), config.timeBudget(), stage, fallback, decision, new TimeBudget.Outcome<>() {
+            @Override
+            public void decided(String action) {
+                reply.complete(action);
             }
-            return fallback;
+
+            @Override
+            public void fallback() {
+                reply.complete(fallback);
+            }
         });
-        CompletableFuture<String> r = reply;
-        tail = tail.thenCombine(r, (ignored, action) -> action).thenAccept(action -> {
+        tail = tail.thenCombine(reply, (ignored, action) -> action).thenAccept(action -> {
             inFlight.decrementAndGet();
             ctx.writeAndFlush(new PolicyReply(action));
         });
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof IdleStateEvent) {
-            LOG.debug("closing idle policy connection from {}", ctx.channel().remoteAddress());
-            ctx.close();
-            return;
-        }
-        super.userEventTriggered(ctx, evt);
-    }
-
-    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Throwable c = cause;
-        if (c instanceof io.netty.handler.codec.DecoderException && c.getCause() instanceof PolicyProtocolException p) {
-            c = p;
-        }
-        if (c instanceof PolicyProtocolException p) {
-            context.metrics().protocolError("policy", p.reason());
-            LOG.warn("closing policy connection from {}: {} (sample: \"{}\")", ctx.channel().remoteAddress(),
-                    p.getMessage(), p.sample());
-        } else if (c instanceof IOException) {
-            LOG.debug("policy connection from {} failed: {}", ctx.channel().remoteAddress(), c.toString());
-        } else {
-            context.metrics().protocolError("policy", "internal");
-            LOG.error("closing policy connection from {} after an internal error", ctx.channel().remoteAddress(), c);
-        }
-        ctx.close();
+        errors.close(ctx, cause);
     }
 }

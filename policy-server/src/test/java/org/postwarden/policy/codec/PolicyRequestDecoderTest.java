@@ -3,6 +3,7 @@ package org.postwarden.policy.codec;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
+import org.postwarden.transport.ProtocolException;
 
 import java.nio.charset.StandardCharsets;
 
@@ -65,11 +66,11 @@ class PolicyRequestDecoderTest {
         assertFalse(ch.finish());
     }
 
-    private static PolicyProtocolException fails(String input) {
+    private static ProtocolException fails(String input) {
         EmbeddedChannel ch = channel();
         Exception e = assertThrows(Exception.class, () -> write(ch, input));
-        PolicyProtocolException p = e instanceof PolicyProtocolException pp ? pp
-                : assertInstanceOf(PolicyProtocolException.class, e.getCause());
+        ProtocolException p = e instanceof ProtocolException pp ? pp
+                : assertInstanceOf(ProtocolException.class, e.getCause());
         // after a failure, further input is discarded
         write(ch, "request=x\n\n");
         assertNull(ch.readInbound());
@@ -79,7 +80,7 @@ class PolicyRequestDecoderTest {
 
     @Test
     void overlongLineWithoutNewlineFailsBeforeBuffering() {
-        PolicyProtocolException p = fails("x=" + "A".repeat(200));
+        ProtocolException p = fails("x=" + "A".repeat(200));
         assertEquals("line-too-long", p.reason());
         assertTrue(p.sample().length() <= 103);
     }
@@ -112,7 +113,7 @@ class PolicyRequestDecoderTest {
         assertEquals("malformed-line", fails("no equals sign\n").reason());
         assertEquals("malformed-line", fails("=value\n").reason());
         assertEquals("malformed-line", fails("\n").reason());
-        PolicyProtocolException bin = fails("a=\u0000\u0001\u0002\n");
+        ProtocolException bin = fails("a=\u0000\u0001\u0002\n");
         assertEquals("binary", bin.reason());
         assertTrue(bin.sample().contains("\\x00"), bin.sample());
         assertEquals("malformed-line", fails("GET / HTTP/1.1\r\nHost: x\r\n").reason(), "an HTTP client");
