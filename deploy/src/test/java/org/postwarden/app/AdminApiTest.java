@@ -31,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -219,6 +220,27 @@ class AdminApiTest {
         assertEquals("192.0.2.0/24", ok("DELETE", "/admin/bans?cidr=192.0.2.0/24", null).path("removed").asText());
         assertEquals(404, call("DELETE", "/admin/bans?cidr=192.0.2.0/24", token(), null).statusCode());
         assertEquals(Action.PASS, decide(rcpt("192.0.2.77", 2, "b@example.test")).verdict().action());
+    }
+
+    @Test
+    void aBanWithoutDurationTakesTheNextEscalationStepLikeBansFromTheLogs() throws Exception {
+        start("bans: {durations: [1h, 1d, permanent]}\n");
+        JsonNode first = ok("POST", "/admin/bans", "{\"cidr\":\"192.0.2.9\"}");
+        assertEquals(1, first.path("ban").path("offense").asInt());
+        long firstMillis = Instant.parse(first.path("ban").path("until").asText()).toEpochMilli()
+                - Instant.parse(first.path("ban").path("since").asText()).toEpochMilli();
+        assertEquals(Duration.ofHours(1).toMillis(), firstMillis, first.toString());
+        ok("DELETE", "/admin/bans?cidr=192.0.2.9", null);
+        JsonNode second = ok("POST", "/admin/bans", "{\"cidr\":\"192.0.2.9\"}");
+        assertEquals(2, second.path("ban").path("offense").asInt());
+        long secondMillis = Instant.parse(second.path("ban").path("until").asText()).toEpochMilli()
+                - Instant.parse(second.path("ban").path("since").asText()).toEpochMilli();
+        assertEquals(Duration.ofDays(1).toMillis(), secondMillis, "the second offense: the next step");
+        ok("DELETE", "/admin/bans?cidr=192.0.2.9", null);
+        JsonNode third = ok("POST", "/admin/bans", "{\"cidr\":\"192.0.2.9\",\"duration\":\"2h\"}");
+        long thirdMillis = Instant.parse(third.path("ban").path("until").asText()).toEpochMilli()
+                - Instant.parse(third.path("ban").path("since").asText()).toEpochMilli();
+        assertEquals(Duration.ofHours(2).toMillis(), thirdMillis, "an explicit duration is an override");
     }
 
     @Test

@@ -221,8 +221,9 @@ public final class Ctl implements Runnable {
             @Parameters(paramLabel = "CIDR")
             String cidr;
 
-            @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "1d",
-                    description = "e.g. 1h, 1d, 1w, or permanent (default: ${DEFAULT-VALUE})")
+            @Option(names = "--duration", paramLabel = "DURATION",
+                    description = "e.g. 1h, 1d, 1w, or permanent: an override (default: the next step of "
+                            + "bans.durations for this network's earlier bans, as for bans from the logs)")
             String duration;
 
             @Option(names = "--reason", paramLabel = "TEXT", description = "Why (kept with the ban, shown in explain)")
@@ -232,7 +233,9 @@ public final class Ctl implements Runnable {
             public Integer call() {
                 Map<String, String> body = new LinkedHashMap<>();
                 body.put("cidr", cidr);
-                body.put("duration", duration);
+                if (duration != null) {
+                    body.put("duration", duration);
+                }
                 if (reason != null) {
                     body.put("reason", reason);
                 }
