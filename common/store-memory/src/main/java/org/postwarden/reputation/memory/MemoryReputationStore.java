@@ -14,7 +14,6 @@ import org.postwarden.reputation.StateKind;
 import org.postwarden.reputation.StateTable;
 import org.postwarden.reputation.StoreSettings;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,13 +43,7 @@ public final class MemoryReputationStore implements ReputationStore {
     private final Map<ClientKey, Ban> bans = new ConcurrentHashMap<>();
     private final Cache<ClientKey, Integer> offenses;
     private final MemorySessionMarks marks;
-    private final Map<String, MemoryStateTable<?>> tables = new ConcurrentHashMap<>();
-    /** Table state restored before its kind was registered: name to (encoding version, key to encoded value). */
-    private final Map<String, Restored> restored = new ConcurrentHashMap<>();
-
-    /** Encoded entries of one table from a snapshot, kept until the table's kind is known. */
-    record Restored(int version, Map<String, byte[]> entries, boolean merge) {
-    }
+    private final StateTables tables;
 
     public MemoryReputationStore(StoreSettings settings, TimeSource time) {
         this.settings = settings;
@@ -80,6 +73,7 @@ public final class MemoryReputationStore implements ReputationStore {
                 .expireAfterWrite(Duration.ofDays(90))
                 .ticker(time::nanos)
                 .build();
+        this.tables = new StateTables(time);
         this.marks = new MemorySessionMarks(Math.max(10_000, settings.maxClients() / 4), Duration.ofHours(2), time);
     }
 
@@ -100,73 +94,13 @@ public final class MemoryReputationStore implements ReputationStore {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public <V> StateTable<V> table(StateKind<V> kind) {
-        MemoryStateTable<?> t = tables.get(kind.name());
-        if (t == null) {
-            t = tables.computeIfAbsent(kind.name(), n -> register(kind));
-        }
-        if (!t.kind().equals(kind)) {
-            throw new IllegalArgumentException("state kind " + kind.name() + ": registered as " + t.kind()
-                    + ", asked for as " + kind);
-        }
-        return (StateTable<V>) t;
+        return tables.table(kind);
     }
 
-    private <V> MemoryStateTable<V> register(StateKind<V> kind) {
-        MemoryStateTable<V> t = new MemoryStateTable<>(kind, time);
-        Restored r = restored.remove(kind.name());
-        if (r != null) {
-            t.restore(decode(t, r), r.merge());
-        }
-        return t;
-    }
-
-    /** The restored entries that decode with the kind's codec (an entry that does not is dropped, with a log line). */
-    private static <V> Map<String, V> decode(MemoryStateTable<V> t, Restored r) {
-        Map<String, V> out = new java.util.HashMap<>();
-        int bad = 0;
-        for (Map.Entry<String, byte[]> e : r.entries().entrySet()) {
-            try {
-                out.put(e.getKey(), t.decode(e.getValue(), r.version()));
-            } catch (IOException | RuntimeException ex) {
-                bad++;
-            }
-        }
-        if (bad > 0) {
-            org.slf4j.LoggerFactory.getLogger(MemoryReputationStore.class).warn(
-                    "state {}: {} restored entries of encoding version {} could not be read and were dropped",
-                    t.kind().name(), bad, r.version());
-        }
-        return out;
-    }
-
-    /** Registered tables (for snapshots). */
-    java.util.Collection<MemoryStateTable<?>> tables() {
-        return tables.values();
-    }
-
-    /** Restored state of kinds not registered yet (written back as it is by the next snapshot). */
-    Map<String, Restored> restored() {
-        return restored;
-    }
-
-    /** Takes restored entries of table {@code name}: decoded now when its kind is registered, else kept. */
-    <V> void restoreTable(String name, int version, Map<String, byte[]> entries, boolean merge) {
-        @SuppressWarnings("unchecked")
-        MemoryStateTable<V> t = (MemoryStateTable<V>) tables.get(name);
-        Restored r = new Restored(version, entries, merge);
-        if (t != null) {
-            t.restore(decode(t, r), merge);
-        } else if (merge) {
-            restored.merge(name, r, (old, in) -> {
-                Map<String, byte[]> m = new java.util.HashMap<>(in.entries());
-                m.putAll(old.entries());
-                return new Restored(old.version(), m, true);
-            });
-        } else {
-            restored.put(name, r);
-        }
+    /** The state tables, for snapshots. */
+    StateTables stateTables() {
+        return tables;
     }
 
     private KeyState client(ClientKey key) {
@@ -339,7 +273,7 @@ public final class MemoryReputationStore implements ReputationStore {
         users.cleanUp();
         contents.cleanUp();
         offenses.cleanUp();
-        tables.values().forEach(MemoryStateTable::cleanUp);
+        tables.cleanUp();
         long now = time.millis();
         bans.values().removeIf(b -> !b.activeAt(now));
     }

@@ -23,10 +23,11 @@ import java.util.zip.CheckedInputStream;
 import java.util.zip.CheckedOutputStream;
 
 /**
- * Binary snapshot of a {@link MemoryReputationStore}: counters (with the window layout they were kept in), scores, bans
- * and ban history, session marks and every state table ({@link StateKind}: user scores, network contributors,
- * outbound profiles...), with its format version in the magic (this code reads formats 1 and 2), closed by a CRC-32 so a torn or corrupt file is detected instead of half-restored. Counters are
- * mapped by (type, window) on restore, so a snapshot survives limit changes in the configuration.
+ * Binary snapshot of a {@link MemoryReputationStore}: counters (with the window layout they were kept in), scores,
+ * bans and ban history, session marks and every state table ({@link StateKind}: user scores, network contributors,
+ * outbound profiles...), with its format version in the magic (this code reads formats 1 and 2), closed by a CRC-32
+ * so a torn or corrupt file is detected instead of half-restored. Counters are mapped by (type, window) on restore,
+ * so a snapshot survives limit changes in the configuration.
  *
  * <p>Not thread-safe with itself; safe to run while the store is in use (entries changed during the write may or
  * may not be included). Hard limits on every length read protect against corrupt input.
@@ -38,8 +39,6 @@ public final class StoreSnapshot {
     private static final byte[] MAGIC = "PWSNAP02".getBytes(StandardCharsets.US_ASCII);
     /** The format this code writes; it reads this one and every earlier one. */
     public static final int FORMAT_VERSION = 2;
-    private static final int MAX_VALUE_BYTES = 1 << 20;
-    private static final int MAX_TABLES = 256;
     private static final int MAX_SLOTS = 64;
     private static final int MAX_STRING = 1024;
     private static final KeyLevel[] LEVELS = KeyLevel.values();
@@ -120,7 +119,7 @@ public final class StoreSnapshot {
         d.writeByte(0);
         long marks = store.memoryMarks().size();
         store.memoryMarks().writeTo(d);
-        long states = writeTables(store, d);
+        long states = store.stateTables().write(d);
         d.flush();
         long crc = checked.getChecksum().getValue();
         d.writeLong(crc);
@@ -203,7 +202,7 @@ public final class StoreSnapshot {
             if (marks > 0) {
                 apply.add(() -> store.memoryMarks().absorb(scratch));
             }
-            states = readTables(store, d, merge, tables);
+            states = store.stateTables().read(d, merge, tables);
         }
         long expected = checked.getChecksum().getValue();
         long stored;
@@ -218,93 +217,6 @@ public final class StoreSnapshot {
         apply.forEach(Runnable::run);
         tables.forEach(Runnable::run);
         return new Counts(clients, users, bans, writtenAt, marks, states, format);
-    }
-
-    /** Every registered table's entries, encoded by its codec, then restored tables not registered yet as they are. */
-    private static long writeTables(MemoryReputationStore store, DataOutputStream d) throws IOException {
-        long n = 0;
-        List<String> written = new ArrayList<>();
-        for (MemoryStateTable<?> t : store.tables()) {
-            n += writeTable(d, t);
-            written.add(t.kind().name());
-        }
-        for (Map.Entry<String, MemoryReputationStore.Restored> e : store.restored().entrySet()) {
-            if (written.contains(e.getKey())) {
-                continue;
-            }
-            d.writeByte(1);
-            writeString(d, e.getKey());
-            d.writeInt(e.getValue().version());
-            for (Map.Entry<String, byte[]> v : e.getValue().entries().entrySet()) {
-                writeEntry(d, v.getKey(), v.getValue());
-                n++;
-            }
-            d.writeByte(0);
-        }
-        d.writeByte(0);
-        return n;
-    }
-
-    private static <V> long writeTable(DataOutputStream d, MemoryStateTable<V> t) throws IOException {
-        d.writeByte(1);
-        writeString(d, t.kind().name());
-        d.writeInt(t.kind().version());
-        long[] n = {0};
-        IOException[] failed = {null};
-        t.forEach((k, v) -> {
-            if (failed[0] != null) {
-                return;
-            }
-            try {
-                writeEntry(d, k, t.encode(v));
-                n[0]++;
-            } catch (IOException e) {
-                failed[0] = e;
-            }
-        });
-        if (failed[0] != null) {
-            throw failed[0];
-        }
-        d.writeByte(0);
-        return n[0];
-    }
-
-    private static void writeEntry(DataOutputStream d, String key, byte[] value) throws IOException {
-        if (value.length > MAX_VALUE_BYTES) {
-            return; // never written, so never read back: a value this large is a bug, not state worth a restart
-        }
-        d.writeByte(1);
-        writeString(d, key);
-        d.writeInt(value.length);
-        d.write(value);
-    }
-
-    private static long readTables(MemoryReputationStore store, DataInputStream d, boolean merge,
-            List<Runnable> apply) throws IOException {
-        long n = 0;
-        int tables = 0;
-        while (d.readByte() == 1) {
-            if (++tables > MAX_TABLES) {
-                throw new IOException("snapshot has more than " + MAX_TABLES + " state tables");
-            }
-            String name = readString(d);
-            int version = d.readInt();
-            Map<String, byte[]> entries = new java.util.HashMap<>();
-            while (d.readByte() == 1) {
-                String key = readString(d);
-                int len = d.readInt();
-                if (len < 0 || len > MAX_VALUE_BYTES) {
-                    throw new IOException("state " + name + ": a value of " + len + " bytes (max "
-                            + MAX_VALUE_BYTES + ")");
-                }
-                byte[] v = new byte[len];
-                d.readFully(v);
-                entries.put(key, v);
-                n++;
-            }
-            apply.add(() -> store.restoreTable(name, version, entries, merge));
-        }
-        return n;
     }
 
     private static <K> void put(MemoryReputationStore store, Map<K, KeyState> map, K key, KeyState incoming,
@@ -404,7 +316,7 @@ public final class StoreSnapshot {
         return s;
     }
 
-    private static void writeString(DataOutputStream d, String s) throws IOException {
+    static void writeString(DataOutputStream d, String s) throws IOException {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         if (b.length > MAX_STRING) {
             b = Arrays.copyOf(b, MAX_STRING);
@@ -413,7 +325,7 @@ public final class StoreSnapshot {
         d.write(b);
     }
 
-    private static String readString(DataInputStream d) throws IOException {
+    static String readString(DataInputStream d) throws IOException {
         int n = d.readUnsignedShort();
         if (n > MAX_STRING) {
             throw new IOException("snapshot string of " + n + " bytes (max " + MAX_STRING + ")");
