@@ -1,63 +1,117 @@
 package org.postwarden.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The real daemon as a separate process ({@code java -jar postwarden.jar run --config FILE}), on free loopback
- * ports, with its state under a directory of the test's. Start waits for {@code /readyz}; stop sends SIGTERM and
- * waits for a clean exit. Everything is bounded in time.
+ * The real daemon as a separate process ({@code java -jar postwarden.jar run --config FILE}), with its state under a
+ * directory of the test's. Its listeners bind port 0 on 127.0.0.1 and the ports are read back from its log (the
+ * daemon logs {@code <name> listener on <address>} for each listener it started), so no port is picked in advance.
+ * Start waits for {@code /readyz}; stop sends SIGTERM and waits for a clean exit. Everything is bounded in time.
  */
 public final class DaemonProcess implements AutoCloseable {
+    /**
+     * {@code policy listener on /127.0.0.1:35437}: the message text only (the logger name in front of it is the
+     * Daemon class's, which may move packages). Listeners on something else than one address (the log ingester's
+     * files) do not match.
+     */
+    private static final Pattern LISTENER = Pattern.compile("(?m)\\b([a-z]+) listener on (\\S*):(\\d+)\\s*$");
+    /** {@code ingest listener on files [...], syslog udp /127.0.0.1:N, syslog tcp /127.0.0.1:M}. */
+    private static final Pattern SYSLOG = Pattern.compile("\\bsyslog (udp|tcp) (\\S*):(\\d+)");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
     private final Path dir;
     private final Path config;
     private final Path log;
-    private final int policyPort;
-    private final int httpPort;
+    /** Listener name to bound port, of the current (or last) run. */
+    private volatile Map<String, Integer> ports = Map.of();
     private Process process;
 
-    private DaemonProcess(Path dir, int policyPort, int httpPort, Path config) {
+    private DaemonProcess(Path dir, Path config) {
         this.dir = dir;
-        this.policyPort = policyPort;
-        this.httpPort = httpPort;
         this.config = config;
         this.log = dir.resolve("postwarden.log");
     }
 
     /**
-     * Writes a config with fresh loopback ports and a snapshot under {@code dir}, followed by {@code extraYaml}
-     * (which must not repeat the {@code policy}, {@code http} or {@code store} sections), and starts the daemon.
+     * Writes a config with the policy and HTTP listeners on {@code 127.0.0.1:0}, the milter too unless
+     * {@code extraYaml} configures it, and a snapshot under {@code dir}, followed by {@code extraYaml} (which must not
+     * repeat the {@code policy}, {@code http} or {@code store} sections; a milter or syslog listener in it must
+     * listen on {@code 127.0.0.1:0} as well), and starts the daemon. Read the ports with {@link #port}.
      */
     public static DaemonProcess start(Path dir, String extraYaml) throws IOException, InterruptedException {
-        return start(dir, extraYaml, freePort());
-    }
-
-    /** Like {@link #start(Path, String)}, with the policy listener on {@code policy} (chosen before Postfix starts). */
-    public static DaemonProcess start(Path dir, String extraYaml, int policy) throws IOException, InterruptedException {
-        int http = freePort();
         Files.createDirectories(dir);
         Path cfg = dir.resolve("postwarden.yaml");
-        Files.writeString(cfg, "policy: {listen: 127.0.0.1:" + policy + "}\n"
-                + "http: {listen: 127.0.0.1:" + http + "}\n"
+        Files.writeString(cfg, "policy: {listen: 127.0.0.1:0}\n"
+                + "http: {listen: 127.0.0.1:0}\n"
                 + "store: {snapshot: {path: " + dir.resolve("state.snapshot") + ", interval: 1h}}\n"
+                + listenersOnPortZero(extraYaml)
                 + extraYaml);
-        DaemonProcess d = new DaemonProcess(dir, policy, http, cfg);
+        DaemonProcess d = new DaemonProcess(dir, cfg);
         d.launch();
         return d;
     }
 
-    /** Starts the daemon again with the same config and state directory. */
+    /**
+     * Every listener of a test's daemon binds port 0 (a port picked in advance may be taken by the time the daemon
+     * binds it): the milter, enabled by default on 10034, is put on port 0 when {@code extraYaml} leaves it out
+     * (returned as a line to add); a milter or syslog listener configured there on another port is refused.
+     */
+    static String listenersOnPortZero(String extraYaml) throws IOException {
+        JsonNode extra = YAML.readTree(extraYaml);
+        if (extra == null || extra.isMissingNode() || extra.isNull()) {
+            extra = YAML.createObjectNode();
+        }
+        for (String own : List.of("policy", "http", "store")) {
+            if (extra.has(own)) {
+                throw new IllegalArgumentException("DaemonProcess writes the " + own + " section itself:\n"
+                        + extraYaml);
+            }
+        }
+        JsonNode syslog = extra.path("ingest").path("syslog");
+        if (syslog.path("enabled").asBoolean(false)) {
+            for (String transport : List.of("udp", "tcp")) {
+                // left out: the default port 10514
+                portZero("ingest.syslog." + transport, syslog.path(transport).asText("127.0.0.1:10514"), true);
+            }
+        }
+        JsonNode milter = extra.path("milter");
+        if (milter.isMissingNode()) {
+            return "milter: {listen: 127.0.0.1:0}\n";
+        }
+        if (milter.path("enabled").asBoolean(true)) {
+            portZero("milter.listen", milter.path("listen").asText("127.0.0.1:10034"), false);
+        }
+        return "";
+    }
+
+    private static void portZero(String key, String listen, boolean emptyAllowed) {
+        if (!listen.equals("127.0.0.1:0") && !(emptyAllowed && listen.isEmpty())) {
+            throw new IllegalArgumentException(key + " is " + listen + ": a test's daemon listens on 127.0.0.1:0 "
+                    + "(read the port back with DaemonProcess.port), never on a port picked in advance");
+        }
+    }
+
+    /**
+     * Starts the daemon again with the same config and state directory. Its listeners bind port 0 again, so the
+     * ports may change: read them anew and point Postfix at them.
+     */
     public void restart() throws IOException, InterruptedException {
         stop();
         launch();
@@ -71,6 +125,7 @@ public final class DaemonProcess implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-jar", jar, "run", "--config",
                 config.toString()));
+        long logStart = Files.exists(log) ? Files.size(log) : 0;
         process = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -78,13 +133,36 @@ public final class DaemonProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IllegalStateException("daemon exited with " + process.exitValue() + ":\n" + log());
             }
-            if (httpStatus("/readyz") == 200) {
+            // every listener is logged before the daemon turns ready
+            ports = listenerPorts(logSince(logStart));
+            if (ports.containsKey("http") && httpStatus("/readyz") == 200) {
+                ports = listenerPorts(logSince(logStart));
                 return;
             }
             Thread.sleep(100);
         }
         process.destroyForcibly();
         throw new IllegalStateException("daemon not ready within 30s:\n" + log());
+    }
+
+    /** The log written from byte {@code start} on (this run's part; the file is appended to across restarts). */
+    private String logSince(long start) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        int from = (int) Math.min(start, all.length);
+        return new String(all, from, all.length - from, StandardCharsets.UTF_8);
+    }
+
+    static Map<String, Integer> listenerPorts(String logText) {
+        Map<String, Integer> found = new HashMap<>();
+        Matcher m = LISTENER.matcher(logText);
+        while (m.find()) {
+            found.put(m.group(1), Integer.parseInt(m.group(3)));
+        }
+        Matcher s = SYSLOG.matcher(logText);
+        while (s.find()) {
+            found.put("syslog-" + s.group(1), Integer.parseInt(s.group(3)));
+        }
+        return Map.copyOf(found);
     }
 
     /** SIGTERM, then a bounded wait for a clean exit; returns the exit code. */
@@ -100,12 +178,30 @@ public final class DaemonProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * The port the listener {@code name} ({@code policy}, {@code milter}, {@code http}, {@code syslog-udp},
+     * {@code syslog-tcp}) bound in the current run, or in the last one while the daemon is stopped.
+     */
+    public int port(String name) {
+        Integer p = ports.get(name);
+        if (p == null) {
+            throw new IllegalStateException("no " + name + " listener in the daemon's log (listeners: " + ports
+                    + ")\n" + log());
+        }
+        return p;
+    }
+
     public int policyPort() {
-        return policyPort;
+        return port("policy");
     }
 
     public int httpPort() {
-        return httpPort;
+        return port("http");
+    }
+
+    /** The milter listener's port (it runs unless the extra YAML sets {@code milter.enabled: false}). */
+    public int milterPort() {
+        return port("milter");
     }
 
     /** The daemon's process id (for signals), or -1 when it is not running. */
@@ -172,17 +268,11 @@ public final class DaemonProcess implements AutoCloseable {
     }
 
     private HttpURLConnection open(String path) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + httpPort + path).toURL()
+        HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + httpPort() + path).toURL()
                 .openConnection();
         c.setConnectTimeout(2000);
         c.setReadTimeout(5000);
         return c;
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     @Override

@@ -51,9 +51,8 @@ class DnsblIT {
                   local-zone: "wl.test." static
                   local-data: "43.0.0.127.wl.test. 300 IN A 127.0.10.2"
                 """);
-        int milterPort = Requirements.freePort();
         daemon = DaemonProcess.start(dir.resolve("daemon"), """
-                milter: {listen: 127.0.0.1:%d, time-budget: 3s}
+                milter: {listen: 127.0.0.1:0, time-budget: 3s}
                 networks:
                   local-domains: [example.test]
                   trusted: [127.0.0.2/32]
@@ -69,7 +68,7 @@ class DnsblIT {
                     - bl.test=127.0.0.[10;11]*9
                     - wl.test=127.0.[0..255].[1..3]*-5
                   own-ips: [127.0.0.45]
-                """.formatted(milterPort, dns.hostPort()));
+                """.formatted(dns.hostPort()));
         // Generous waits, so a loaded machine cannot turn a listing into a pass: DaemonProcess writes the policy
         // section itself, so raise its budget in the written file and start again.
         String cfg = Files.readString(daemon.config());
@@ -79,6 +78,7 @@ class DnsblIT {
                 raised);
         Files.writeString(daemon.config(), raised);
         daemon.restart();
+        // Postfix after the daemon's last start: the ports it bound (on port 0) go into main.cf
         String policy = "check_policy_service { inet:127.0.0.1:" + daemon.policyPort() + ", timeout=10s,"
                 + " default_action=DUNNO }";
         policyPostfix = PostfixInstance.builder()
@@ -86,7 +86,7 @@ class DnsblIT {
                         + " reject_unauth_destination")
                 .start();
         milterPostfix = PostfixInstance.builder()
-                .mainCf("smtpd_milters", "inet:127.0.0.1:" + milterPort)
+                .mainCf("smtpd_milters", "inet:127.0.0.1:" + daemon.milterPort())
                 .mainCf("milter_default_action", "accept")
                 .mainCf("milter_protocol", "6")
                 .start();

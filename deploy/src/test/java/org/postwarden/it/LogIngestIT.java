@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * enforces through the policy server (smtpd_client_restrictions), the milter (at connect) and the exported
  * {@code cidr:} map that postscreen reads ({@code postscreen_access_list}, {@code postfix reload} after each change).
  *
- * <p>Order of start-up: the daemon first (its ports go into main.cf), following {@code DIR/maillog}, a symbolic link
+ * <p>Order of start-up: the daemon first (its ports, bound on port 0, go into main.cf and master.cf; when it restarts,
+ * Postfix is pointed at its new ports), following {@code DIR/maillog}, a symbolic link
  * created once Postfix runs and points at the instance's maillog (a file that appears after start-up is read from
  * its beginning). Clients are fresh 127.0.0.x addresses (postscreen remembers clients that passed).
  */
@@ -45,20 +46,18 @@ class LogIngestIT {
     static Path dir;
     static Path cidrMap;
     static Path reloadScript;
-    static int milterPort;
-    static int milterSmtpdPort;
     static DaemonProcess daemon;
     static PostfixInstance postfix;
 
     static String config() {
         return """
-                milter: {listen: 127.0.0.1:%1$d}
+                milter: {listen: 127.0.0.1:0}
                 networks: {local-domains: [example.test], trusted: [127.0.0.2/32]}
-                allowlist: {clients: [%2$s/32]}
+                allowlist: {clients: [%1$s/32]}
                 ingest:
-                  files: [%3$s/maillog]
+                  files: [%2$s/maillog]
                   poll-interval: 100ms
-                  state-path: %3$s/ingest.offsets
+                  state-path: %2$s/ingest.offsets
                 scoring:
                   subnet-factor: 1000          # every test client is in 127.0.0.0/24: never ban that
                   weights: {pregreet: 10.0, auth-failure: 4.0}
@@ -67,10 +66,10 @@ class LogIngestIT {
                   durations: [20s, 1d]         # short first bans, so the expiry is seen within the test
                   scanners: {enabled: false}   # no DNS here
                   export:
-                    cidr-map: %3$s/bans.cidr
+                    cidr-map: %2$s/bans.cidr
                     min-interval: 1s
-                    reload-command: [/bin/sh, %3$s/reload.sh]
-                """.formatted(milterPort, ALLOWLISTED, dir);
+                    reload-command: [/bin/sh, %2$s/reload.sh]
+                """.formatted(ALLOWLISTED, dir);
     }
 
     @BeforeAll
@@ -83,13 +82,9 @@ class LogIngestIT {
         cidrMap = dir.resolve("bans.cidr");
         reloadScript = dir.resolve("reload.sh");
         Files.writeString(reloadScript, "exit 0\n");
-        milterPort = DaemonProcess.freePort();
-        milterSmtpdPort = Requirements.freePort();
         daemon = DaemonProcess.start(dir, config());
         assertTrue(daemon.log().contains("ingest listener on"), daemon.log());
         await(() -> Files.exists(cidrMap), "the exporter writes the (empty) map at start, before Postfix reads it");
-        String policy = "check_policy_service { inet:127.0.0.1:" + daemon.policyPort() + ", timeout=10s,"
-                + " default_action=DUNNO }";
         postfix = PostfixInstance.builder()
                 .postscreen(true)
                 .saslUser("alice", "s3cret")
@@ -97,17 +92,29 @@ class LogIngestIT {
                 .mainCf("postscreen_greet_action", "enforce")
                 .mainCf("postscreen_access_list", "permit_mynetworks, cidr:" + cidrMap)
                 // the policy server for every smtpd (plain, behind postscreen, submission), at RCPT
-                .mainCf("smtpd_client_restrictions", policy)
+                .mainCf("smtpd_client_restrictions", policy())
                 .mainCf("milter_protocol", "6")
                 .mainCf("milter_default_action", "accept")
-                .masterCf("127.0.0.1:" + milterSmtpdPort + " inet n - n - - smtpd",
-                        "  -o syslog_name=postfix/milter-smtpd",
-                        "  -o smtpd_milters=inet:127.0.0.1:" + milterPort,
-                        "  -o smtpd_client_restrictions=")
+                .smtpd("milter-smtpd", "smtpd_milters=" + milter(), "smtpd_client_restrictions=")
                 .start();
         Files.writeString(reloadScript, "exec " + Requirements.which("postfix").orElseThrow() + " -c "
                 + postfix.configDir() + " reload\n");
         Files.createSymbolicLink(dir.resolve("maillog"), postfix.maillog());
+    }
+
+    static String policy() {
+        return "check_policy_service { inet:127.0.0.1:" + daemon.policyPort() + ", timeout=10s, default_action=DUNNO }";
+    }
+
+    static String milter() {
+        return "inet:127.0.0.1:" + daemon.milterPort();
+    }
+
+    /** Points Postfix at the daemon's current ports (they may change when it restarts) and reloads it. */
+    static void pointPostfixAtDaemon() {
+        postfix.postconf("-e", "smtpd_client_restrictions=" + policy());
+        postfix.postconf("-P", "127.0.0.1:" + postfix.smtpdPort("milter-smtpd") + "/inet/smtpd_milters=" + milter());
+        postfix.reload();
     }
 
     @AfterAll
@@ -176,7 +183,7 @@ class LogIngestIT {
         assertEquals(List.of(550), viaPolicy.rcptReplies(), viaPolicy.transcript());
         assertTrue(viaPolicy.contains("client network " + PREGREET_CLIENT + "/32 is banned"), viaPolicy.transcript());
         // the milter refuses it at connect
-        Swaks.Result viaMilter = send(milterSmtpdPort, PREGREET_CLIENT, "user@example.test");
+        Swaks.Result viaMilter = send(postfix.smtpdPort("milter-smtpd"), PREGREET_CLIENT, "user@example.test");
         assertTrue(viaMilter.contains("<** 554 ") && viaMilter.contains("not accepting connections"),
                 viaMilter.transcript());
         postfix.awaitLog(Pattern.compile("milter-reject: CONNECT from .*\\[" + Pattern.quote(PREGREET_CLIENT)
@@ -277,6 +284,7 @@ class LogIngestIT {
         assertTrue(Files.readString(dir.resolve("ingest.offsets")).contains(dir.resolve("maillog").toString()),
                 "the position in the followed file was saved");
         daemon.restart();
+        pointPostfixAtDaemon();
         assertTrue(daemon.log().contains("from offset"), "resumed where it left off:\n" + daemon.log());
         // the guesser's second ban (1d) or its first (20 s, possibly expired): escalate with one more wrong password
         Swaks.Result r = submit(GUESSER, "again");

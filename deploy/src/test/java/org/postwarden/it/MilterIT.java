@@ -46,7 +46,6 @@ class MilterIT {
     static final Duration WAIT = Duration.ofSeconds(20);
     static final String BANNED = "127.0.0.66";
     static Path dir;
-    static int milterPort;
     static DaemonProcess daemon;
     static PostfixInstance postfix;
 
@@ -54,11 +53,11 @@ class MilterIT {
         return """
                 networks: {local-domains: [example.test]}
                 milter:
-                  listen: 127.0.0.1:%d
+                  listen: 127.0.0.1:0
                   max-concurrent-per-client: 2
                   header: {enabled: true}
                   identical-messages: [{window: 1h, max: 1}]
-                """.formatted(milterPort);
+                """;
     }
 
     @BeforeAll
@@ -67,12 +66,12 @@ class MilterIT {
         Requirements.require("postfix", "postfix");
         Requirements.require("swaks", "swaks");
         dir = Files.createTempDirectory("pw-milter-it");
-        milterPort = DaemonProcess.freePort();
         writeSnapshotWithBan(dir.resolve("state.snapshot"), BANNED);
+        // the daemon first: its milter port (bound on port 0) goes into main.cf
         daemon = DaemonProcess.start(dir, config());
-        assertTrue(daemon.log().contains("milter listener on /127.0.0.1:" + milterPort), daemon.log());
+        assertTrue(daemon.log().contains("milter listener on /127.0.0.1:" + daemon.milterPort()), daemon.log());
         postfix = PostfixInstance.builder()
-                .mainCf("smtpd_milters", "inet:127.0.0.1:" + milterPort)
+                .mainCf("smtpd_milters", "inet:127.0.0.1:" + daemon.milterPort())
                 .mainCf("milter_protocol", "6")
                 .mainCf("milter_default_action", "accept")
                 .mainCf("milter_connect_timeout", "5s")
@@ -257,7 +256,7 @@ class MilterIT {
                   mt.disconnect(m)
                 end
                 mt.echo("miltertest: all checks passed")
-                """.formatted(milterPort, BANNED, BANNED));
+                """.formatted(daemon.milterPort(), BANNED, BANNED));
         Exec.Result r = Exec.run(WAIT, "miltertest", "-s", script.toString());
         assertEquals(0, r.exitCode(), r.output() + "\ndaemon log:\n" + daemon.log());
         assertTrue(r.output().contains("all checks passed"), r.output());
@@ -271,8 +270,11 @@ class MilterIT {
         assertEquals(0, r.exitCode(), r.transcript());
         SinkMessage m = delivered(r.queueId().orElseThrow(), "grace@example.test");
         assertTrue(m.header("X-Postwarden-Report").isEmpty(), "not filtered:\n" + m.text());
-        postfix.awaitLog(Pattern.compile("warning: connect to Milter service inet:127\\.0\\.0\\.1:" + milterPort),
-                WAIT);
+        postfix.awaitLog(Pattern.compile("warning: connect to Milter service inet:127\\.0\\.0\\.1:"
+                + daemon.milterPort()), WAIT);
+        // the restarted daemon may have another milter port: point Postfix at it
         daemon.restart();
+        postfix.postconf("-e", "smtpd_milters=inet:127.0.0.1:" + daemon.milterPort());
+        postfix.reload();
     }
 }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.postwarden.app.DeployFilesTest;
 import org.postwarden.it.harness.Exec;
+import org.postwarden.it.harness.Ports;
 import org.postwarden.it.harness.Requirements;
 
 import java.io.BufferedReader;
@@ -53,10 +54,9 @@ class OperationsIT {
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     static Path dir;
     static DaemonProcess daemon;
-    static int milterPort;
 
     static String yaml(String limitsHost) {
-        return "milter: {listen: 127.0.0.1:" + milterPort + "}\n"
+        return "milter: {listen: 127.0.0.1:0}\n"
                 + "networks: {local-domains: [example.test]}\n"
                 + "limits:\n"
                 + "  host: " + limitsHost + "\n"
@@ -71,7 +71,6 @@ class OperationsIT {
     @BeforeAll
     static void start() throws Exception {
         dir = Files.createTempDirectory("pw-ops-it");
-        milterPort = Requirements.freePort();
         daemon = DaemonProcess.start(dir, yaml(LIMITS_A));
     }
 
@@ -278,7 +277,6 @@ class OperationsIT {
         Requirements.require("prometheus", "prometheus");
         Path pdir = dir.resolve("prometheus");
         Files.createDirectories(pdir);
-        int port = Requirements.freePort();
         Path alerts = Path.of("prometheus/alerts.yml").toAbsolutePath();
         Files.writeString(pdir.resolve("prometheus.yml"), "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
                 + "rule_files: ['" + alerts + "']\n"
@@ -286,10 +284,9 @@ class OperationsIT {
                 + "  - job_name: postwarden\n"
                 + "    static_configs: [{targets: ['127.0.0.1:" + daemon.httpPort() + "']}]\n");
         Path log = pdir.resolve("prometheus.log");
-        Process p = new ProcessBuilder(Requirements.which("prometheus").orElseThrow().toString(),
-                "--config.file=" + pdir.resolve("prometheus.yml"), "--storage.tsdb.path=" + pdir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port, "--log.level=warn")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Prometheus prometheus = Ports.retryOnBindFailure("prometheus", () -> startPrometheus(pdir, log));
+        Process p = prometheus.process();
+        int port = prometheus.port();
         try {
             double expected = daemon.metric("postwarden_decisions_total", "source=\"policy\"");
             assertTrue(expected >= CONNECTIONS * REQUESTS, "traffic from the first test: " + expected);
@@ -316,6 +313,44 @@ class OperationsIT {
             }
         }
         assertTrue(!p.isAlive(), "prometheus stopped");
+    }
+
+    record Prometheus(Process process, int port) {
+    }
+
+    /**
+     * Starts Prometheus on a port picked just before (it cannot report a port it bound) and waits until it is
+     * ready; throws {@link Ports.AddressInUse} when the port was taken meanwhile.
+     */
+    static Prometheus startPrometheus(Path pdir, Path log) throws Exception {
+        int port = Ports.candidate();
+        Process p = new ProcessBuilder(Requirements.which("prometheus").orElseThrow().toString(),
+                "--config.file=" + pdir.resolve("prometheus.yml"), "--storage.tsdb.path=" + pdir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port, "--log.level=warn")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                String text = Files.readString(log);
+                if (Ports.saysAddressInUse(text)) {
+                    throw new Ports.AddressInUse("prometheus could not bind 127.0.0.1:" + port + ": " + text.lines()
+                            .filter(Ports::saysAddressInUse).findFirst().orElse(""));
+                }
+                throw new AssertionError("prometheus exited with " + p.exitValue() + ":\n" + text);
+            }
+            try {
+                HttpResponse<Void> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/-/ready")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200 && p.isAlive()) {
+                    return new Prometheus(p, port);
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        throw new AssertionError("prometheus not ready within 30 s:\n" + Files.readString(log));
     }
 
     /** The value of an instant query (first sample), or -1 when it has no result (or no listener) yet. */

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postwarden.config.load.ConfigLoader;
+import org.postwarden.it.harness.Ports;
 import org.postwarden.it.harness.PostfixInstance;
 import org.postwarden.it.harness.Requirements;
 import org.postwarden.it.harness.SinkMessage;
@@ -55,6 +56,7 @@ class OutboundIT {
     private Path dir;
     private DaemonProcess daemon;
     private PostfixInstance postfix;
+    private boolean viaMilter;
     private HttpServer hook;
     private final List<JsonNode> alerts = new CopyOnWriteArrayList<>();
 
@@ -76,9 +78,10 @@ class OutboundIT {
     }
 
     /**
-     * Starts Postfix first (the daemon's queue commands need its config directory), then the daemon. Postfix asks
-     * the daemon through the policy protocol, or ({@code viaMilter}) only through the milter. {@code outboundYaml}:
-     * more keys of the {@code outbound} section, indented by two spaces.
+     * Starts Postfix first (the daemon's queue commands need its config directory), then the daemon (its listeners
+     * on port 0), then points Postfix at the daemon's ports ({@link #pointPostfixAtDaemon()}). Postfix asks the
+     * daemon through the policy protocol, or ({@code viaMilter}) only through the milter. {@code outboundYaml}: more
+     * keys of the {@code outbound} section, indented by two spaces.
      */
     private void start(String outboundYaml, boolean viaMilter) throws Exception {
         start(outboundYaml, viaMilter, "", b -> { });
@@ -87,18 +90,14 @@ class OutboundIT {
     /** Like {@link #start(String, boolean)}, with top-level YAML ({@code topYaml}) and more Postfix settings. */
     private void start(String outboundYaml, boolean viaMilter, String topYaml,
             java.util.function.Consumer<PostfixInstance.Builder> more) throws Exception {
-        int policyPort = DaemonProcess.freePort();
-        int milterPort = DaemonProcess.freePort();
-        String policy = "check_policy_service { inet:127.0.0.1:" + policyPort + ", timeout=10s, default_action=DUNNO }";
+        this.viaMilter = viaMilter;
         PostfixInstance.Builder b = PostfixInstance.builder()
                 .saslUser("alice", "alice-secret")
                 .mainCf("smtpd_relay_restrictions", "permit_mynetworks, permit_sasl_authenticated, "
                         + "reject_unauth_destination");
         if (viaMilter) {
-            b.mainCf("smtpd_milters", "inet:127.0.0.1:" + milterPort).mainCf("milter_protocol", "6")
-                    .mainCf("milter_default_action", "accept");
-        } else {
-            b.mainCf("smtpd_recipient_restrictions", policy).mainCf("smtpd_end_of_data_restrictions", policy);
+            // smtpd_milters is set once the daemon runs
+            b.mainCf("milter_protocol", "6").mainCf("milter_default_action", "accept");
         }
         more.accept(b);
         postfix = b.start();
@@ -107,21 +106,38 @@ class OutboundIT {
                 networks: {local-domains: [example.test], trusted: [127.0.0.2/32]}
                 # the fixed per-host rate limits would defer these bursts (450) before the guard holds them
                 limits: {host: {recipients: [{window: 1m, max: 5000}]}}
-                milter: {listen: "127.0.0.1:%6$d"}
+                milter: {listen: "127.0.0.1:0"}
                 outbound:
                   state-path: %1$s/outbound.state
                   allow-senders: ["@lists.example.test"]
                   alerts:
                     webhook: {url: "http://127.0.0.1:%2$d/hook", retry-delay: 100ms}
-                    mail: {command: [%7$s, -C, %4$s, -t, -i], to: postmaster@example.test, from: postwarden@example.test}
+                    mail: {command: [%6$s, -C, %4$s, -t, -i], to: postmaster@example.test, from: postwarden@example.test}
                   queue:
                     watch: true
                     interval: 1s
                     list-command: [%3$s, -c, %4$s, -j]
                     postsuper-command: [%5$s, -c, %4$s]
-                """.formatted(dir, hook.getAddress().getPort(), exe("postqueue"), conf, exe("postsuper"), milterPort,
+                """.formatted(dir, hook.getAddress().getPort(), exe("postqueue"), conf, exe("postsuper"),
                 exe("sendmail")) + outboundYaml + topYaml.formatted(postfix.maillog());
-        daemon = DaemonProcess.start(dir, yaml, policyPort);
+        daemon = DaemonProcess.start(dir, yaml);
+        pointPostfixAtDaemon();
+    }
+
+    /**
+     * Sets the daemon's current ports (bound on port 0; a restart may change them) in Postfix's main.cf and
+     * reloads it: the policy service at RCPT and end of data, or only the milter.
+     */
+    private void pointPostfixAtDaemon() {
+        if (viaMilter) {
+            postfix.postconf("-e", "smtpd_milters=inet:127.0.0.1:" + daemon.milterPort());
+        } else {
+            String policy = "check_policy_service { inet:127.0.0.1:" + daemon.policyPort()
+                    + ", timeout=10s, default_action=DUNNO }";
+            postfix.postconf("-e", "smtpd_recipient_restrictions=" + policy,
+                    "smtpd_end_of_data_restrictions=" + policy);
+        }
+        postfix.reload();
     }
 
     private static String exe(String name) {
@@ -316,8 +332,9 @@ class OutboundIT {
             }
         });
 
-        // the suspension survives a restart
+        // the suspension survives a restart (which may give the daemon other ports: Postfix follows)
         daemon.restart();
+        pointPostfixAtDaemon();
         assertEquals(1, admin("GET", "/admin/suspensions").path("suspensions").size());
 
         // what the admin sees
@@ -427,7 +444,7 @@ class OutboundIT {
     void senderWhoseMailFailsDownstreamIsSuspendedAndItsQueuedMailHeld() throws Exception {
         // harvested addresses: the receiving MX for bad.example refuses connections, so every delivery attempt logs
         // status=deferred; the ingester reads those delivery lines from the mail log
-        int closed = DaemonProcess.freePort();
+        int closed = Ports.closedPort();
         start("  failures: {max-share: 0.5, min-deliveries: 10}\n", false, """
                 ingest: {files: [%s], poll-interval: 100ms, state-path: ""}
                 """, b -> b.mainCf("transport_maps", "inline:{ bad.example=smtp:[127.0.0.1]:" + closed + " }"));

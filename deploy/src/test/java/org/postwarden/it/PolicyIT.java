@@ -49,14 +49,28 @@ class PolicyIT {
         Requirements.require("postfix", "postfix");
         Requirements.require("swaks", "swaks");
         dir = Files.createTempDirectory("pw-policy-it");
+        // the daemon first: its policy port (bound on port 0) goes into main.cf
         daemon = DaemonProcess.start(dir, CONFIG);
-        String policy = "check_policy_service { inet:127.0.0.1:" + daemon.policyPort() + ", timeout=10s,"
-                + " default_action=DUNNO }";
         postfix = PostfixInstance.builder()
-                .mainCf("smtpd_relay_restrictions", policy + ", permit_mynetworks, permit_sasl_authenticated,"
-                        + " reject_unauth_destination")
-                .mainCf("smtpd_end_of_data_restrictions", policy)
+                .mainCf("smtpd_relay_restrictions", relayRestrictions())
+                .mainCf("smtpd_end_of_data_restrictions", policy())
                 .start();
+    }
+
+    static String policy() {
+        return "check_policy_service { inet:127.0.0.1:" + daemon.policyPort() + ", timeout=10s, default_action=DUNNO }";
+    }
+
+    static String relayRestrictions() {
+        return policy() + ", permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination";
+    }
+
+    /** Restarts the daemon, which may get another policy port, and points Postfix at the port it got. */
+    static void restartDaemon() throws Exception {
+        daemon.restart();
+        postfix.postconf("-e", "smtpd_relay_restrictions=" + relayRestrictions(),
+                "smtpd_end_of_data_restrictions=" + policy());
+        postfix.reload();
     }
 
     @AfterAll
@@ -119,7 +133,7 @@ class PolicyIT {
         assertTrue(exit == 0 || exit == 143, "clean exit on SIGTERM (143 = the JVM's 128+SIGTERM):\n" + daemon.log());
         assertTrue(daemon.log().contains("postwarden stopped"), "graceful shutdown ran:\n" + daemon.log());
         assertTrue(Files.exists(dir.resolve("state.snapshot")), "snapshot written on shutdown");
-        daemon.restart();
+        restartDaemon();
         assertTrue(daemon.log().contains("restored state:"), daemon.log());
         Swaks.Result r = send("127.0.0.11", "r6@example.test");
         assertEquals(List.of(450), r.rcptReplies(), "still over its limit after the restart:\n" + r.transcript());
@@ -137,6 +151,6 @@ class PolicyIT {
         postfix.awaitDelivered(before + 1, Duration.ofSeconds(30));
         postfix.awaitLog(Pattern.compile("warning: connect to 127\\.0\\.0\\.1:" + daemon.policyPort()),
                 Duration.ofSeconds(10));
-        daemon.restart();
+        restartDaemon();
     }
 }

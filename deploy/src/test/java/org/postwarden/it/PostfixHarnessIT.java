@@ -7,17 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.postwarden.it.harness.Exec;
+import org.postwarden.it.harness.Ports;
 import org.postwarden.it.harness.PostfixInstance;
 import org.postwarden.it.harness.Requirements;
 import org.postwarden.it.harness.SinkMessage;
@@ -82,7 +86,8 @@ class PostfixHarnessIT {
 
     @Test
     void policyServiceDownFallsBackToDefaultActionDunno() {
-        int closedPort = Requirements.freePort();
+        // a policy service that is down: nobody listens on this port
+        int closedPort = Ports.closedPort();
         try (PostfixInstance pf = PostfixInstance.builder()
                 .mainCf("smtpd_recipient_restrictions", "check_policy_service { inet:127.0.0.1:" + closedPort
                         + ", default_action=DUNNO }, reject_unauth_destination")
@@ -186,12 +191,42 @@ class PostfixHarnessIT {
     }
 
     @Test
+    void aPortThatAnotherProcessListensOnAsWellIsNotUsed() throws IOException {
+        // master and smtp-sink set SO_REUSEPORT, so they bind a port that another SO_REUSEPORT socket holds without
+        // an error, and would share its connections: the harness sees the other listener and starts again (with
+        // this fixed port every attempt fails, and the start gives up after a bounded number of them)
+        try (ServerSocket other = new ServerSocket()) {
+            other.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            other.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = other.getLocalPort();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> PostfixInstance.builder().smtpdPort(port).start().close());
+            assertTrue(e.getMessage().contains("port taken at each of " + Ports.BIND_ATTEMPTS + " attempts")
+                    && e.getMessage().contains("smtpd listens on 127.0.0.1:" + port
+                            + ", but another process listens there as well"), e.getMessage());
+            Matcher m = Pattern.compile("postfix instance (/tmp/pw-[0-9a-f]+)").matcher(e.getMessage());
+            assertTrue(m.find(), e.getMessage());
+            String dir = m.group(1);
+            assertFalse(Files.exists(Path.of(dir)), dir + " not deleted");
+            List<ProcessHandle> left = ProcessHandle.allProcesses()
+                    .filter(h -> h.info().commandLine().orElse("").contains(dir + "/")).toList();
+            assertTrue(left.isEmpty(), left::toString);
+        }
+    }
+
+    @Test
     void instancesRunOneAfterAnotherOnTheSamePortAndLeaveNothingBehind() throws IOException {
-        int port = Requirements.freePort();
+        // the first instance picks its port (retrying when it was taken); the next one gets the port it released
+        int port = -1;
         for (int i = 0; i < 2; i++) {
             Path dir;
-            try (PostfixInstance pf = PostfixInstance.builder().smtpdPort(port).saslUser("bob", "pw").start()) {
+            PostfixInstance.Builder b = PostfixInstance.builder().saslUser("bob", "pw");
+            if (port > 0) {
+                b.smtpdPort(port);
+            }
+            try (PostfixInstance pf = b.start()) {
                 dir = pf.baseDir();
+                port = pf.smtpdPort();
                 List<String> commands = pf.processes().stream()
                         .map(h -> h.info().command().orElse("?")).toList();
                 // found through MAIL_CONFIG in their environment, not through their command line
@@ -207,9 +242,10 @@ class PostfixHarnessIT {
             List<ProcessHandle> left = ProcessHandle.allProcesses()
                     .filter(h -> h.info().commandLine().orElse("").contains(d)).toList();
             assertTrue(left.isEmpty(), left::toString);
+            int released = port;
             assertThrows(IOException.class, () -> {
                 try (Socket s = new Socket()) {
-                    s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                    s.connect(new InetSocketAddress("127.0.0.1", released), 1000);
                 }
             });
         }

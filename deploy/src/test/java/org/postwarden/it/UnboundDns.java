@@ -1,5 +1,6 @@
 package org.postwarden.it;
 
+import org.postwarden.it.harness.Ports;
 import org.postwarden.it.harness.Requirements;
 
 import java.io.IOException;
@@ -14,10 +15,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Debian's {@code unbound} as the DNS server of an end-to-end test: a free loopback UDP port, a config under the
+ * Debian's {@code unbound} as the DNS server of an end-to-end test: a loopback UDP port, a config under the
  * test's directory, local zones only. It never recurses (everything outside the given zones is {@code static}:
  * NXDOMAIN), may query no address at all, never binds port 53, and leaves {@code /etc/resolv.conf} alone.
- * Started with {@code -d} and stopped by its PID.
+ * Started with {@code -d} and stopped by its PID. unbound cannot report a port it bound, so the port is picked just
+ * before the start, without SO_REUSEPORT (a taken port makes unbound exit), and the start is repeated with another
+ * port when it was taken meanwhile.
  */
 final class UnboundDns implements AutoCloseable {
     private final Process process;
@@ -31,17 +34,18 @@ final class UnboundDns implements AutoCloseable {
     }
 
     /** Starts unbound with {@code localZoneLines} ({@code local-zone:}/{@code local-data:} server lines). */
-    static UnboundDns start(Path dir, String localZoneLines) throws IOException, InterruptedException {
+    static UnboundDns start(Path dir, String localZoneLines) throws Exception {
         Requirements.require("unbound", "unbound");
         Requirements.require("unbound-checkconf", "unbound");
         Files.createDirectories(dir);
-        int port;
-        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
+        return Ports.retryOnBindFailure("unbound", () -> startOnce(dir, localZoneLines));
+    }
+
+    private static UnboundDns startOnce(Path dir, String localZoneLines) throws IOException, InterruptedException {
+        int port = Ports.candidateUdp();
         String conf = "server:\n"
                 + "  interface: 127.0.0.1@" + port + "\n  port: " + port + "\n"
-                + "  do-ip6: no\n  do-tcp: no\n  num-threads: 1\n"
+                + "  do-ip6: no\n  do-tcp: no\n  num-threads: 1\n  so-reuseport: no\n"
                 + "  username: \"\"\n  chroot: \"\"\n  directory: \"" + dir + "\"\n"
                 + "  pidfile: \"" + dir.resolve("unbound.pid") + "\"\n"
                 + "  use-syslog: no\n  logfile: \"" + dir.resolve("unbound.log") + "\"\n"
@@ -57,6 +61,7 @@ final class UnboundDns implements AutoCloseable {
         if (!check.waitFor(20, TimeUnit.SECONDS) || check.exitValue() != 0) {
             throw new IllegalStateException("unbound-checkconf refused the config:\n" + out + "\n" + conf);
         }
+        Files.deleteIfExists(dir.resolve("unbound.log"));
         Process p = new ProcessBuilder(Requirements.which("unbound").orElseThrow().toString(), "-d", "-c",
                 cfg.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("unbound.out").toFile()).start();
         UnboundDns u = new UnboundDns(p, port, dir);
@@ -64,6 +69,10 @@ final class UnboundDns implements AutoCloseable {
             u.awaitAnswering();
         } catch (IOException | RuntimeException e) {
             u.close();
+            if (!(e instanceof Ports.AddressInUse) && Ports.saysAddressInUse(u.log())) {
+                throw new Ports.AddressInUse("unbound could not bind UDP 127.0.0.1:" + port + ": " + u.log().lines()
+                        .filter(Ports::saysAddressInUse).findFirst().orElse(""));
+            }
             throw e;
         }
         return u;

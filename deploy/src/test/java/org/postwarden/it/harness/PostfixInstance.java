@@ -34,9 +34,15 @@ import org.slf4j.LoggerFactory;
  * <p>Defaults: {@code relay_domains = example.test} (accepted from anybody and relayed to the sink),
  * {@code mynetworks = 127.0.0.2/32} (so a client on 127.0.0.1 is external and relaying to other domains is refused
  * with {@code 554 5.7.1 Relay access denied}), no DNS at all, {@code maillog_file} in the directory. Callers add or
- * override {@code main.cf} parameters and append {@code master.cf} lines; optional postscreen port and a
- * submission port with Dovecot SASL. Needs root. Every wait is bounded; {@link #close()} stops everything, checks
- * that no process of the instance is left and deletes the directory.
+ * override {@code main.cf} parameters and append {@code master.cf} lines; optional postscreen port, a
+ * submission port with Dovecot SASL and more plain smtpd ports. Needs root. Every wait is bounded; {@link #close()}
+ * stops everything, checks that no process of the instance is left and deletes the directory.
+ *
+ * <p>Ports: Postfix cannot bind port 0 and report the port, so each of its ports (and the sink's) is picked just
+ * before the start ({@link Ports#candidate()}). When one was taken meanwhile (Postfix logs {@code bind ... Address
+ * already in use}, or another process listens on it as well: master and smtp-sink set SO_REUSEPORT, so a second
+ * Postfix-style listener binds without an error) the start is repeated with freshly picked ports, up to
+ * {@link Ports#BIND_ATTEMPTS} times. Read the ports from the instance after {@link Builder#start()}.
  *
  * <pre>{@code
  * try (PostfixInstance pf = PostfixInstance.builder()
@@ -57,13 +63,16 @@ public final class PostfixInstance implements AutoCloseable {
     private static final Duration CMD_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration POLL = Duration.ofMillis(50);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Pattern RELOADED = Pattern.compile("postfix/master\\[\\d+\\]: reload -- version");
 
     private final Builder options;
     private final Path dir;
-    private final int smtpdPort;
-    private final int sinkPort;
-    private final int submissionPort;
-    private final int postscreenPort;
+    // picked anew at each start attempt
+    private int smtpdPort;
+    private int sinkPort;
+    private int submissionPort = -1;
+    private int postscreenPort = -1;
+    private final Map<String, Integer> extraSmtpdPorts = new LinkedHashMap<>();
     private final Thread shutdownHook;
     private Process sink;
     private Dovecot dovecot;
@@ -73,18 +82,26 @@ public final class PostfixInstance implements AutoCloseable {
     private PostfixInstance(Builder b, Path dir) {
         this.options = b;
         this.dir = dir;
-        Set<Integer> taken = new HashSet<>();
-        this.smtpdPort = b.smtpdPort > 0 ? b.smtpdPort : distinctFreePort(taken);
-        taken.add(smtpdPort);
-        this.sinkPort = distinctFreePort(taken);
-        this.submissionPort = b.saslUsers.isEmpty() ? -1 : distinctFreePort(taken);
-        this.postscreenPort = b.postscreen ? distinctFreePort(taken) : -1;
         this.shutdownHook = new Thread(this::closeQuietly, "postfix-instance-cleanup-" + dir.getFileName());
     }
 
-    private static int distinctFreePort(Set<Integer> taken) {
+    /** Picks every port anew (except a fixed {@link Builder#smtpdPort(int)}), for one start attempt. */
+    private void pickPorts() {
+        Set<Integer> taken = new HashSet<>();
+        smtpdPort = options.smtpdPort > 0 ? options.smtpdPort : distinctCandidate(taken);
+        taken.add(smtpdPort);
+        sinkPort = distinctCandidate(taken);
+        submissionPort = options.saslUsers.isEmpty() ? -1 : distinctCandidate(taken);
+        postscreenPort = options.postscreen ? distinctCandidate(taken) : -1;
+        extraSmtpdPorts.clear();
+        for (String name : options.extraSmtpd.keySet()) {
+            extraSmtpdPorts.put(name, distinctCandidate(taken));
+        }
+    }
+
+    private static int distinctCandidate(Set<Integer> taken) {
         for (int i = 0; i < 50; i++) {
-            int p = Requirements.freePort();
+            int p = Ports.candidate();
             if (taken.add(p)) {
                 return p;
             }
@@ -106,6 +123,7 @@ public final class PostfixInstance implements AutoCloseable {
         private final Map<String, String> mainCf = new LinkedHashMap<>();
         private final List<String> masterCf = new ArrayList<>();
         private final Map<String, String> saslUsers = new LinkedHashMap<>();
+        private final Map<String, List<String>> extraSmtpd = new LinkedHashMap<>();
         private boolean postscreen;
         private Duration startTimeout = Duration.ofSeconds(20);
         private boolean keepDir;
@@ -113,7 +131,10 @@ public final class PostfixInstance implements AutoCloseable {
         private Builder() {
         }
 
-        /** Port of the plain smtpd on 127.0.0.1; default: a free port. */
+        /**
+         * Port of the plain smtpd on 127.0.0.1; default: a port picked at start (anew when it was taken). A port
+         * given here is kept when the start is repeated because another port was taken.
+         */
         public Builder smtpdPort(int port) {
             this.smtpdPort = port;
             return this;
@@ -170,6 +191,19 @@ public final class PostfixInstance implements AutoCloseable {
         /** Appends lines to master.cf verbatim (services, {@code -o} overrides of the services before them). */
         public Builder masterCf(String... lines) {
             masterCf.addAll(List.of(lines));
+            return this;
+        }
+
+        /**
+         * Adds another plain smtpd on a port of its own ({@link PostfixInstance#smtpdPort(String)}), with
+         * {@code syslog_name = postfix/NAME} and the given {@code -o} overrides ({@code "name=value"}; an empty
+         * value clears the parameter for this service). Its master.cf service name is {@code 127.0.0.1:PORT}.
+         */
+        public Builder smtpd(String name, String... overrides) {
+            if (!name.matches("[A-Za-z0-9-]+") || extraSmtpd.containsKey(name)) {
+                throw new IllegalArgumentException("smtpd service name must be new and [A-Za-z0-9-]+: " + name);
+            }
+            extraSmtpd.put(name, List.of(overrides));
             return this;
         }
 
@@ -250,7 +284,6 @@ public final class PostfixInstance implements AutoCloseable {
 
     private void doStart() {
         long t0 = System.nanoTime();
-        long deadline = t0 + options.startTimeout.toNanos();
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try {
             Files.createDirectories(configDir());
@@ -260,36 +293,77 @@ public final class PostfixInstance implements AutoCloseable {
             Path sinkDir = Files.createDirectories(dir.resolve("sink"));
             UserPrincipalLookupService users = FileSystems.getDefault().getUserPrincipalLookupService();
             Files.setOwner(sinkDir, users.lookupPrincipalByName("postfix"));
-            Files.writeString(configDir().resolve("main.cf"), mainCf(), StandardCharsets.UTF_8);
-            Files.writeString(configDir().resolve("master.cf"), masterCf(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + dir, e);
         }
-
-        startSink();
-        awaitListening("smtp-sink", sinkPort, deadline, sink);
-
-        Exec.Result r = postfix("start");
-        if (!r.ok()) {
-            throw new IllegalStateException("postfix start failed: " + r.describe() + "\nmaillog:\n" + maillogText());
-        }
-        masterPid = readMasterPid();
+        long deadline = Ports.retryOnBindFailure("postfix instance " + dir, this::startSinkAndPostfix);
 
         if (!options.saslUsers.isEmpty()) {
+            // unix sockets only (no mail protocols): no port to pick
             Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 0));
             dovecot = Dovecot.start(dir.resolve("dovecot"), dir.resolve("q/private/auth"), options.saslUsers, left);
         }
-        awaitListening("smtpd", smtpdPort, deadline, null);
-        if (submissionPort > 0) {
-            awaitListening("submission smtpd", submissionPort, deadline, null);
-        }
-        if (postscreenPort > 0) {
-            awaitListening("postscreen", postscreenPort, deadline, null);
-        }
-        LOG.info("postfix started in {} ms: dir {}, smtpd 127.0.0.1:{}, sink {}{}{}",
+        LOG.info("postfix started in {} ms: dir {}, smtpd 127.0.0.1:{}, sink {}{}{}{}",
                 (System.nanoTime() - t0) / 1_000_000, dir, smtpdPort, sinkPort,
                 submissionPort > 0 ? ", submission " + submissionPort : "",
-                postscreenPort > 0 ? ", postscreen " + postscreenPort : "");
+                postscreenPort > 0 ? ", postscreen " + postscreenPort : "",
+                extraSmtpdPorts.isEmpty() ? "" : ", " + extraSmtpdPorts);
+    }
+
+    /**
+     * One start attempt with freshly picked ports: config, sink, {@code postfix start}, and every inet port
+     * listened on by the sink or master alone. Throws {@link Ports.AddressInUse} (after stopping what it started)
+     * when a port was taken; returns the attempt's deadline.
+     */
+    private long startSinkAndPostfix() {
+        long deadline = System.nanoTime() + options.startTimeout.toNanos();
+        pickPorts();
+        try {
+            Files.writeString(configDir().resolve("main.cf"), mainCf(), StandardCharsets.UTF_8);
+            Files.writeString(configDir().resolve("master.cf"), masterCf(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the config in " + configDir(), e);
+        }
+        int logMark = maillogText().length();
+        try {
+            startSink();
+            awaitOwnListener("smtp-sink", sinkPort, deadline, sink.toHandle(), () -> read(dir.resolve("sink.log")));
+
+            Exec.Result r = postfix("start");
+            if (!r.ok()) {
+                String log = maillogText();
+                String attemptLog = log.substring(Math.min(logMark, log.length()));
+                if (Ports.saysAddressInUse(attemptLog) || Ports.saysAddressInUse(r.output())) {
+                    throw new Ports.AddressInUse("postfix start: " + attemptLog.lines()
+                            .filter(l -> Ports.saysAddressInUse(l)).findFirst().orElse(r.output().strip()));
+                }
+                throw new IllegalStateException("postfix start failed: " + r.describe() + "\nmaillog:\n" + log);
+            }
+            masterPid = readMasterPid();
+            ProcessHandle master = ProcessHandle.of(masterPid).orElseThrow(() -> new IllegalStateException(
+                    "postfix master " + masterPid + " not running after postfix start\nmaillog:\n" + maillogText()));
+            awaitOwnListener("smtpd", smtpdPort, deadline, master, this::maillogText);
+            if (submissionPort > 0) {
+                awaitOwnListener("submission smtpd", submissionPort, deadline, master, this::maillogText);
+            }
+            if (postscreenPort > 0) {
+                awaitOwnListener("postscreen", postscreenPort, deadline, master, this::maillogText);
+            }
+            for (Map.Entry<String, Integer> e : extraSmtpdPorts.entrySet()) {
+                awaitOwnListener("smtpd " + e.getKey(), e.getValue(), deadline, master, this::maillogText);
+            }
+            return deadline;
+        } catch (Ports.AddressInUse e) {
+            List<String> problems = new ArrayList<>();
+            stopProcesses(problems);
+            if (!problems.isEmpty()) {
+                IllegalStateException stuck = new IllegalStateException("after a failed start of " + dir + ": "
+                        + String.join("\n", problems));
+                stuck.addSuppressed(e);
+                throw stuck;
+            }
+            throw e;
+        }
     }
 
     private String mainCf() {
@@ -374,6 +448,13 @@ public final class PostfixInstance implements AutoCloseable {
                 scache    unix  -       -       n       -       1       scache
                 postlog   unix-dgram n  -       n       -       1       postlogd
                 """);
+        extraSmtpdPorts.forEach((name, port) -> {
+            sb.append("127.0.0.1:").append(port).append(" inet n - n - - smtpd\n")
+                    .append("  -o syslog_name=postfix/").append(name).append('\n');
+            for (String o : options.extraSmtpd.get(name)) {
+                sb.append("  -o ").append(o).append('\n');
+            }
+        });
         for (String line : options.masterCf) {
             sb.append(line).append('\n');
         }
@@ -396,15 +477,41 @@ public final class PostfixInstance implements AutoCloseable {
         }
     }
 
-    private void awaitListening(String what, int port, long deadline, Process mustLive) {
-        while (!Procs.listening(port)) {
-            if (mustLive != null && !mustLive.isAlive()) {
-                throw new IllegalStateException(what + " exited with " + mustLive.exitValue() + ":\n"
-                        + read(dir.resolve("sink.log")));
+    /**
+     * Waits until {@code owner} listens on 127.0.0.1:{@code port} and nobody else does. Throws
+     * {@link Ports.AddressInUse} when the owner died of a bind failure or another process listens on the port
+     * (too); {@code log} tells why the owner died.
+     */
+    private void awaitOwnListener(String what, int port, long deadline, ProcessHandle owner,
+            java.util.function.Supplier<String> log) {
+        while (true) {
+            Set<Long> listeners = Procs.listenerInodes(port);
+            Set<Long> own = Procs.socketInodes(owner.pid());
+            boolean ours = listeners.stream().anyMatch(own::contains);
+            boolean foreign = listeners.stream().anyMatch(i -> !own.contains(i));
+            if (ours && !foreign) {
+                return;
+            }
+            if (ours) {
+                throw new Ports.AddressInUse(what + " listens on 127.0.0.1:" + port
+                        + ", but another process listens there as well");
+            }
+            if (!Procs.running(owner)) {
+                String text = log.get();
+                if (Ports.saysAddressInUse(text)) {
+                    throw new Ports.AddressInUse(what + " could not bind 127.0.0.1:" + port + ": " + text.lines()
+                            .filter(Ports::saysAddressInUse).findFirst().orElse(""));
+                }
+                throw new IllegalStateException(what + " (pid " + owner.pid() + ") exited before listening on "
+                        + "127.0.0.1:" + port + ":\n" + tail(text, 40));
             }
             if (System.nanoTime() - deadline > 0 || !Procs.sleep(Duration.ofMillis(20))) {
+                if (foreign) {
+                    throw new Ports.AddressInUse("another process listens on 127.0.0.1:" + port + ", " + what
+                            + " does not");
+                }
                 throw new IllegalStateException(what + " is not listening on 127.0.0.1:" + port
-                        + " within " + options.startTimeout + "\nmaillog:\n" + maillogText());
+                        + " within " + options.startTimeout + "\nlog:\n" + tail(log.get(), 40));
             }
         }
     }
@@ -439,6 +546,15 @@ public final class PostfixInstance implements AutoCloseable {
     /** The smtp-sink that {@code relayhost} points to. */
     public int sinkPort() {
         return sinkPort;
+    }
+
+    /** The port of an smtpd added with {@link Builder#smtpd(String, String...)}. */
+    public int smtpdPort(String name) {
+        Integer port = extraSmtpdPorts.get(name);
+        if (port == null) {
+            throw new IllegalStateException("no smtpd " + name + ": add it with Builder.smtpd(\"" + name + "\", ...)");
+        }
+        return port;
     }
 
     /** The SASL submission smtpd; only with {@link Builder#saslUser}. */
@@ -582,9 +698,21 @@ public final class PostfixInstance implements AutoCloseable {
         return Exec.run(CMD_TIMEOUT, cmd).requireOk().output();
     }
 
-    /** {@code postfix reload}, e.g. after {@link #postconf(String...)} {@code -e}. */
+    /**
+     * {@code postfix reload}, e.g. after {@link #postconf(String...)} {@code -e} or {@code -P}; returns once the
+     * master has logged the reload and the smtpd and postscreen processes started before it have exited, so that
+     * the next SMTP session runs with the new configuration.
+     */
     public void reload() {
+        List<ProcessHandle> old = Procs.belongingTo(dir).stream().filter(h -> h.info().command()
+                .map(c -> c.endsWith("/smtpd") || c.endsWith("/postscreen")).orElse(false)).toList();
+        int before = logLines(RELOADED).size();
         postfix("reload").requireOk();
+        awaitLog(RELOADED, before + 1, CMD_TIMEOUT);
+        if (!Procs.awaitGone(old, Duration.ofSeconds(10))) {
+            throw new IllegalStateException("processes started before the reload of " + dir + " still run 10 s "
+                    + "after it:\n" + Procs.describe(old.stream().filter(Procs::running).toList()));
+        }
     }
 
     private Exec.Result postfix(String action) {
@@ -618,7 +746,22 @@ public final class PostfixInstance implements AutoCloseable {
         long t0 = System.nanoTime();
         List<String> problems = new ArrayList<>();
         String maillog = maillogText();
+        stopProcesses(problems);
+        if (!options.keepDir) {
+            deleteTree(dir, problems);
+        }
+        LOG.info("postfix instance {} closed in {} ms", dir, (System.nanoTime() - t0) / 1_000_000);
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("closing " + dir + ": " + String.join("\n", problems)
+                    + "\nmaillog:\n" + tail(maillog, 40));
+        }
+    }
 
+    /**
+     * {@code postfix stop}, stops Dovecot and the sink, kills (SIGKILL, by PID) any process of this instance that
+     * is still running; adds what could not be stopped to {@code problems}.
+     */
+    private void stopProcesses(List<String> problems) {
         if (masterPid > 0 || Files.exists(dir.resolve("q/pid/master.pid"))) {
             Exec.Result r = postfix("stop");
             if (!r.ok() && masterPid > 0) {
@@ -653,14 +796,9 @@ public final class PostfixInstance implements AutoCloseable {
         if (!finalCheck.isEmpty()) {
             problems.add("processes of this instance still running:\n" + Procs.describe(finalCheck));
         }
-        if (!options.keepDir) {
-            deleteTree(dir, problems);
-        }
-        LOG.info("postfix instance {} closed in {} ms", dir, (System.nanoTime() - t0) / 1_000_000);
-        if (!problems.isEmpty()) {
-            throw new IllegalStateException("closing " + dir + ": " + String.join("\n", problems)
-                    + "\nmaillog:\n" + tail(maillog, 40));
-        }
+        masterPid = -1;
+        dovecot = null;
+        sink = null;
     }
 
     private void closeQuietly() {

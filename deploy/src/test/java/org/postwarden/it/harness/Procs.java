@@ -1,6 +1,7 @@
 package org.postwarden.it.harness;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,22 +141,50 @@ final class Procs {
     }
 
     /**
-     * True if something listens on TCP {@code 127.0.0.1:port}, read from /proc/net/tcp so that the check leaves
-     * no "connect from"/"lost connection" lines in the maillog.
+     * Inodes of the sockets listening on TCP {@code 127.0.0.1:port} (more than one when their owners set
+     * SO_REUSEPORT, as Postfix's master and smtp-sink do): IPv4 sockets, and IPv6 ones bound to
+     * {@code ::ffff:127.0.0.1} (as Java binds them), which get IPv4 connections too. Read from /proc/net/tcp and
+     * tcp6 so that the check leaves no "connect from"/"lost connection" lines in the maillog.
      */
-    static boolean listening(int port) {
-        String local = String.format(Locale.ROOT, "0100007F:%04X", port);
+    static Set<Long> listenerInodes(int port) {
+        Set<Long> inodes = new HashSet<>();
+        listeners(Path.of("/proc/net/tcp"), String.format(Locale.ROOT, "0100007F:%04X", port), inodes);
+        listeners(Path.of("/proc/net/tcp6"),
+                String.format(Locale.ROOT, "0000000000000000FFFF00000100007F:%04X", port), inodes);
+        return inodes;
+    }
+
+    private static void listeners(Path table, String local, Set<Long> into) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+            for (String line : Files.readAllLines(table)) {
                 String[] f = line.trim().split("\\s+");
-                if (f.length > 3 && f[1].equals(local) && f[3].equals("0A")) {
-                    return true;
+                if (f.length > 9 && f[1].equals(local) && f[3].equals("0A")) {
+                    into.add(Long.parseLong(f[9]));
                 }
             }
-            return false;
-        } catch (IOException e) {
-            return false;
+        } catch (IOException | NumberFormatException e) {
+            // unreadable (or no IPv6): nothing seen there
         }
+    }
+
+    /** Inodes of the sockets that process {@code pid} holds open (empty if it is gone). */
+    static Set<Long> socketInodes(long pid) {
+        Set<Long> inodes = new HashSet<>();
+        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            fds.forEach(fd -> {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[") && target.endsWith("]")) {
+                        inodes.add(Long.parseLong(target.substring(8, target.length() - 1)));
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // closed meanwhile
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // process gone
+        }
+        return inodes;
     }
 
     /** Sleeps; false (with the interrupt flag restored) if interrupted. */

@@ -2,9 +2,6 @@ package org.postwarden.it.harness;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -80,16 +77,6 @@ public final class Requirements {
         return which(command)
                 .map(Path::toString)
                 .orElseThrow(() -> new IllegalStateException("command not found: " + command));
-    }
-
-    /** A TCP port that was free on 127.0.0.1 a moment ago (the usual small race applies). */
-    public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free loopback port", e);
-        }
     }
 
     private static void unmet(String message) {
