@@ -1,14 +1,10 @@
 package org.postwarden.bench;
 
-import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.dnsbl.DnsblClient;
-import org.postwarden.dnsbl.QueryNames;
 import org.postwarden.engine.DecisionEngine;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
-import org.postwarden.model.SmtpStage;
 import org.postwarden.model.TimeSource;
-import org.postwarden.reputation.memory.MemoryReputationStore;
 import org.postwarden.rules.Rules;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,32 +43,18 @@ public final class DnsblOverhead implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Rules rules = new Rules(ConfigLoader.load("bench-daemon.yaml + dnsbl",
-                BenchConfig.resource(BenchConfig.DAEMON_RESOURCE) + DnsblBenchmark.DNSBL_YAML));
+        Rules rules = new Rules(BenchConfig.load("dnsbl"));
         Workload w = new Workload();
         PostwardenMetrics metrics = PostwardenMetrics.prometheus();
-        DecisionEngine off = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
-                metrics);
+        DecisionEngine off = BenchSetup.engine(rules, metrics, null);
         try (DnsblClient client = new DnsblClient(rules.dnsbl(), noListings ? new StaticResolver()
                 : StaticResolver.forWorkload(w), metrics, TimeSource.SYSTEM)) {
-            DecisionEngine on = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(),
-                    TimeSource.SYSTEM), metrics, client);
-            PolicyTraffic t = new PolicyTraffic(w, 4242);
-            MailEvent[] events = new MailEvent[1 << 17];
-            for (int k = 0; k < events.length; k++) {
-                events[k] = t.toEvent(t.next());
-                MailEvent e = events[k];
-                client.lookup(e.client(), QueryNames.normalizeDomain(e.heloName()),
-                        e.sender().isEmpty() ? null : QueryNames.normalizeDomain(e.senderDomain())).join();
-            }
-            PolicyTraffic warm = new PolicyTraffic(w, -1);
-            for (int i = 0; i < w.clients(); i++) {
-                PolicyTraffic.Rcpt r = warm.next();
-                MailEvent e = new MailEvent("policy", SmtpStage.RCPT, w.inet(i), r.clientPort(), w.clientName(i),
-                        w.helo(i), r.sender(), r.recipient(), "", r.instance(), "", 0, 0);
+            DecisionEngine on = BenchSetup.engine(rules, metrics, client);
+            MailEvent[] events = BenchSetup.events(new PolicyTraffic(w, 4242), 1 << 17, client);
+            BenchSetup.everyClientOnce(w, e -> {
                 off.decide(e).toCompletableFuture().join();
                 on.decide(e).toCompletableFuture().join();
-            }
+            });
             double[] ratios = new double[rounds];
             double[] offNs = new double[rounds];
             double[] onNs = new double[rounds];

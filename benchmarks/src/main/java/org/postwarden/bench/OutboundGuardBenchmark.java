@@ -2,16 +2,10 @@ package org.postwarden.bench;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.engine.DecisionEngine;
 import org.postwarden.metrics.PostwardenMetrics;
@@ -20,12 +14,10 @@ import org.postwarden.model.SmtpStage;
 import org.postwarden.model.TimeSource;
 import org.postwarden.outbound.AlertSink;
 import org.postwarden.outbound.OutboundGuard;
-import org.postwarden.reputation.memory.MemoryReputationStore;
 import org.postwarden.rules.Rules;
 import org.postwarden.verdict.Decision;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The outbound guard's cost per authenticated RCPT: 10,000 SASL users with 200 contacts each in 20 domains,
@@ -34,12 +26,7 @@ import java.util.concurrent.TimeUnit;
  * Limits are raised 1000x and the guard's floors are high, so every decision is a DUNNO: the common path.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
-@Warmup(iterations = 4, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class OutboundGuardBenchmark {
+public class OutboundGuardBenchmark extends BenchDefaults {
     static final int USERS = 10_000;
     static final int EVENTS = 1 << 16;
     static final String CONFIG = """
@@ -65,9 +52,7 @@ public class OutboundGuardBenchmark {
     @Setup
     public void setup() throws Exception {
         Rules rules = new Rules(ConfigLoader.load("outbound benchmark", CONFIG));
-        PostwardenMetrics metrics = PostwardenMetrics.prometheus();
-        DecisionEngine e = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
-                metrics);
+        DecisionEngine e = BenchSetup.engine(rules, PostwardenMetrics.prometheus(), null);
         if ("on".equals(guard)) {
             e = e.withOutbound(new OutboundGuard(rules, TimeSource.SYSTEM,
                     new PostwardenMetrics(new SimpleMeterRegistry()), AlertSink.NONE, null));

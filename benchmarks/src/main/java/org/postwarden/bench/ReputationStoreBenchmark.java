@@ -1,26 +1,17 @@
 package org.postwarden.bench;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
-import org.postwarden.model.TimeSource;
 import org.postwarden.reputation.CounterType;
 import org.postwarden.reputation.ReputationStore;
-import org.postwarden.reputation.memory.MemoryReputationStore;
 import org.postwarden.rules.Rules;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The reputation store's hot operations over 100,000 distinct IPv4 clients (and their 6,250 /24s) drawn with
@@ -29,12 +20,7 @@ import java.util.concurrent.TimeUnit;
  * count a recipient on host and subnet, read both keys' estimates (rate-limit check) and scores (score check).
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
-@Warmup(iterations = 4, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class ReputationStoreBenchmark {
+public class ReputationStoreBenchmark extends BenchDefaults {
     private static final int SAMPLES = 1 << 20;
     private ReputationStore store;
     private ClientKey[] hosts;
@@ -54,7 +40,7 @@ public class ReputationStoreBenchmark {
     @Setup
     public void setup() {
         Rules rules = new Rules(BenchConfig.load("embedded"));
-        store = new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM);
+        store = BenchSetup.store(rules);
         Workload w = new Workload();
         hosts = new ClientKey[w.clients()];
         subnets = new ClientKey[w.clients()];

@@ -1,23 +1,19 @@
 package org.postwarden.bench;
 
+import org.postwarden.dnsbl.InProcessResolver;
 import org.postwarden.dnsbl.QueryNames;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
-import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TextParseException;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +25,7 @@ import java.util.concurrent.Executor;
  * An in-process resolver for benchmarks: answers at once from a table (A records, TTL 1h), NXDOMAIN with an SOA
  * (1h) for everything else. No network: it measures Postwarden's side of a lookup only.
  */
-public final class StaticResolver implements Resolver {
+public final class StaticResolver extends InProcessResolver {
     private final Map<String, InetAddress> listed = new ConcurrentHashMap<>();
 
     /** Lists {@code name} (no trailing dot) with {@code code}. */
@@ -83,29 +79,5 @@ public final class StaticResolver implements Resolver {
             return CompletableFuture.failedFuture(e);
         }
         return CompletableFuture.completedFuture(m);
-    }
-
-    @Override
-    public void setPort(int port) {
-    }
-
-    @Override
-    public void setTCP(boolean flag) {
-    }
-
-    @Override
-    public void setIgnoreTruncation(boolean flag) {
-    }
-
-    @Override
-    public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
-    }
-
-    @Override
-    public void setTSIGKey(TSIG key) {
-    }
-
-    @Override
-    public void setTimeout(Duration timeout) {
     }
 }

@@ -1,12 +1,8 @@
 package org.postwarden.app;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.postwarden.metrics.PostwardenMetrics;
 
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,13 +22,12 @@ public final class OpsMetrics {
     /** Endpoint labels; anything else is "other". */
     static final Set<String> ENDPOINTS = Set.of("healthz", "readyz", "metrics", "admin/status", "admin/explain",
             "admin/bans", "admin/reload", "admin/release", "admin/report", "admin/other", "other");
-    private final MeterRegistry registry;
-    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final PostwardenMetrics shared;
     private final AtomicLong lastReloadOk = new AtomicLong(1);
     private final AtomicLong lastSuccessMillis = new AtomicLong(System.currentTimeMillis());
 
     public OpsMetrics(PostwardenMetrics shared, String version) {
-        this.registry = shared.registry();
+        this.shared = shared;
         shared.gauge("postwarden.config.last.reload.successful",
                 "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused",
                 lastReloadOk::get);
@@ -45,15 +40,13 @@ public final class OpsMetrics {
     void http(String endpoint, int code) {
         String e = ENDPOINTS.contains(endpoint) ? endpoint : "other";
         String c = code >= 100 && code <= 599 ? Integer.toString(code) : "other";
-        counters.computeIfAbsent("h" + e + "\u0000" + c, k -> Counter.builder("postwarden.http.requests")
-                .description("HTTP requests answered, by endpoint and status code").tags("endpoint", e, "code", c)
-                .register(registry)).increment();
+        shared.counter("postwarden.http.requests", "HTTP requests answered, by endpoint and status code",
+                "endpoint", e, "code", c).increment();
     }
 
     void reload(String trigger, String result, long nowMillis) {
-        counters.computeIfAbsent("r" + trigger + "\u0000" + result, k -> Counter.builder("postwarden.reloads")
-                .description("Configuration reloads by trigger and result").tags("trigger", trigger, "result", result)
-                .register(registry)).increment();
+        shared.counter("postwarden.reloads", "Configuration reloads by trigger and result", "trigger", trigger,
+                "result", result).increment();
         boolean ok = "ok".equals(result);
         lastReloadOk.set(ok ? 1 : 0);
         if (ok) {

@@ -418,6 +418,9 @@ class AdminApiTest {
         Run release = ctlHere("release", "bob");
         assertEquals(REFUSED, release.exit());
         assertTrue(release.err().contains("no suspension for user:bob"), release.err());
+        Run purge = ctlHere("purge", "bob");
+        assertEquals(REFUSED, purge.exit());
+        assertTrue(purge.err().contains("no suspension for user:bob"), purge.err());
         Run suspended = ctlHere("suspended");
         assertEquals(0, suspended.exit(), suspended.err());
         assertTrue(suspended.out().contains("no sender is suspended"), suspended.out());

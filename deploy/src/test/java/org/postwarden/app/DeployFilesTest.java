@@ -64,7 +64,7 @@ public class DeployFilesTest {
 
     /** Meter names registered in the main sources of every module, e.g. "postwarden.decisions". */
     static Set<String> registered() throws IOException {
-        Pattern p = Pattern.compile("(?:builder|gauge|counter)\\(\\s*\"(postwarden(?:\\.[a-z0-9]+)+)\"");
+        Pattern p = Pattern.compile("(?:builder|gauge|counter|latency)\\(\\s*\"(postwarden(?:\\.[a-z0-9]+)+)\"");
         Set<String> names = new TreeSet<>();
         try (Stream<Path> files = Files.walk(ROOT)) {
             for (Path f : files.filter(x -> x.toString().endsWith(".java") && x.toString().contains("/src/main/")

@@ -105,15 +105,7 @@ public final class LogIngestListener implements Listener {
             syslog.stop(grace);
         }
         if (files != null) {
-            files.shutdown();
-            try {
-                if (!files.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                    files.shutdownNow();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                files.shutdownNow();
-            }
+            Listener.shutdown(files, grace);
         }
         followers.forEach(FileFollower::close);
         if (offsets != null) {

@@ -6,26 +6,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postwarden.api.DeliveryOutcomes;
 import org.postwarden.api.Engine;
-import org.postwarden.api.LogSignal;
-import org.postwarden.api.SignalOutcome;
+import org.postwarden.api.ForwardingEngine;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.engine.DecisionEngine;
 import org.postwarden.ingest.source.LineSink;
 import org.postwarden.metrics.PostwardenMetrics;
-import org.postwarden.model.Cidr;
-import org.postwarden.model.MailEvent;
 import org.postwarden.model.ManualTimeSource;
-import org.postwarden.reputation.Ban;
 import org.postwarden.reputation.memory.MemoryReputationStore;
 import org.postwarden.rules.Rules;
-import org.postwarden.verdict.Decision;
 
-import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -54,7 +47,7 @@ class IngestPipelineDeliveryTest {
     }
 
     /** The engine, with delivery results sent to whatever {@code current} holds at that moment. */
-    static final class DeliveriesTo implements Engine {
+    static final class DeliveriesTo extends ForwardingEngine {
         private final Engine engine;
         private final AtomicReference<DeliveryOutcomes> current;
 
@@ -64,43 +57,13 @@ class IngestPipelineDeliveryTest {
         }
 
         @Override
+        protected Engine delegate() {
+            return engine;
+        }
+
+        @Override
         public void delivered(String queueId, DeliveryOutcomes.Status status, long timeMillis) {
             current.get().delivery(queueId, status, timeMillis);
-        }
-
-        @Override
-        public CompletionStage<Decision> decide(MailEvent event) {
-            return engine.decide(event);
-        }
-
-        @Override
-        public SignalOutcome observe(LogSignal signal) {
-            return engine.observe(signal);
-        }
-
-        @Override
-        public OpenSession connectionOpened(InetAddress client) {
-            return engine.connectionOpened(client);
-        }
-
-        @Override
-        public Ban ban(Cidr target, Duration duration, String reason, String detail) {
-            return engine.ban(target, duration, reason, detail);
-        }
-
-        @Override
-        public boolean unban(Cidr target) {
-            return engine.unban(target);
-        }
-
-        @Override
-        public BanList bans() {
-            return engine.bans();
-        }
-
-        @Override
-        public PostwardenConfig config() {
-            return engine.config();
         }
     }
 

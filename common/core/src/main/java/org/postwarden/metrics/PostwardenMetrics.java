@@ -72,10 +72,28 @@ public final class PostwardenMetrics {
         return registry instanceof PrometheusMeterRegistry p ? p.scrape() : "";
     }
 
-    private Counter counter(String name, String description, String... tags) {
+    /**
+     * The counter {@code name} with {@code tags} (key, value, ...): registered on first use, then cached. The
+     * listeners' own metrics register theirs through it too.
+     */
+    public Counter counter(String name, String description, String... tags) {
         String key = name + String.join("\u0000", tags);
         return counters.computeIfAbsent(key, k -> Counter.builder(name).description(description).tags(tags)
                 .register(registry));
+    }
+
+    /**
+     * Registers the latency histogram {@code name} with {@code tags} (key, value, ...), its buckets from {@code min}
+     * to {@code max}, or returns the one registered before. Not cached: callers keep theirs per label value.
+     */
+    public Timer latency(String name, String description, Duration min, Duration max, String... tags) {
+        return Timer.builder(name)
+                .description(description)
+                .tags(tags)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(min)
+                .maximumExpectedValue(max)
+                .register(registry);
     }
 
     public void decision(String source, SmtpStage stage, Decision d, long nanos) {
@@ -87,13 +105,8 @@ public final class PostwardenMetrics {
                     "source", source, "stage", stage.label(), "action", d.wouldHave().action().label(),
                     "reason", d.primaryReason()).increment();
         }
-        timers.computeIfAbsent(source, s -> Timer.builder("postwarden.decision")
-                .description("Time from event to decision")
-                .tags("source", s)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(5))
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        timers.computeIfAbsent(source, s -> latency("postwarden.decision", "Time from event to decision",
+                Duration.ofNanos(10_000), Duration.ofSeconds(5), "source", s)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void signal(Signal s) {
@@ -236,12 +249,7 @@ public final class PostwardenMetrics {
 
     /** Time from sending a query to {@code zone} to its answer (or its timeout). */
     public void dnsblLatency(String zone, long nanos) {
-        dnsblTimers.computeIfAbsent(zone, z -> Timer.builder("postwarden.dnsbl.query")
-                .description("DNSBL query latency per zone")
-                .tags("zone", z)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(100_000))
-                .maximumExpectedValue(Duration.ofSeconds(10))
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        dnsblTimers.computeIfAbsent(zone, z -> latency("postwarden.dnsbl.query", "DNSBL query latency per zone",
+                Duration.ofNanos(100_000), Duration.ofSeconds(10), "zone", z)).record(nanos, TimeUnit.NANOSECONDS);
     }
 }

@@ -1,6 +1,8 @@
 package org.postwarden.runtime;
 
 import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /** A network listener (policy, milter, HTTP, syslog...). */
 public interface Listener {
@@ -16,4 +18,20 @@ public interface Listener {
 
     /** Human-readable bound address, for logs. */
     String address();
+
+    /**
+     * Shuts down {@code executor}, a listener's own threads: lets running tasks finish for up to {@code grace}, then
+     * interrupts them. Interrupted while waiting, it interrupts them at once and keeps the interrupt status.
+     */
+    static void shutdown(ExecutorService executor, Duration grace) {
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            executor.shutdownNow();
+        }
+    }
 }

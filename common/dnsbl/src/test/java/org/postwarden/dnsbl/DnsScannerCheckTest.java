@@ -100,7 +100,7 @@ class DnsScannerCheckTest {
     }
 
     /** Answers PTR and A/AAAA queries from tables; NXDOMAIN otherwise; never answers when silent. */
-    static final class Recorded extends TestResolver {
+    static final class Recorded extends InProcessResolver {
         final Map<String, String> ptr = new ConcurrentHashMap<>();
         final Map<String, String> forward = new ConcurrentHashMap<>();
         final AtomicInteger queries = new AtomicInteger();

@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (TTL given), names that never answer, and NXDOMAIN (with an SOA whose minimum is 300s) for everything else.
  * Counts the queries it gets, per name.
  */
-public final class StubResolver extends TestResolver {
+public final class StubResolver extends InProcessResolver {
     private final Map<String, List<String>> listed = new ConcurrentHashMap<>();
     private final Map<String, Long> ttls = new ConcurrentHashMap<>();
     private final Map<String, Boolean> silent = new ConcurrentHashMap<>();

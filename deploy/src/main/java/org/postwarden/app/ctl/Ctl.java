@@ -272,36 +272,42 @@ public final class Ctl implements Runnable {
     }
 
     @Command(name = "release", description = {"Lift the outbound suspension of a sender and release its held "
-            + "messages from the hold queue (postsuper -H).",
-        "SENDER: a SASL user name, a client address (trusted network), or user:NAME / client:ADDRESS."})
-    static final class Release implements Callable<Integer> {
-        @ParentCommand
-        Ctl ctl;
-
-        @Parameters(paramLabel = "SENDER")
-        String subject;
-
+            + "messages from the hold queue (postsuper -H).", HeldMessages.SENDER})
+    static final class Release extends HeldMessages {
         @Override
         public Integer call() {
-            return ctl.call("POST", "release", Map.of("subject", subject), null,
-                    (j, h) -> h.queueAction("released", "released from the hold queue", j));
+            return post("release", "released", "released from the hold queue");
         }
     }
 
     @Command(name = "purge", description = {"Delete the held messages of a suspended sender (postsuper -d); the "
-            + "suspension stays until released.",
-        "SENDER: a SASL user name, a client address (trusted network), or user:NAME / client:ADDRESS."})
-    static final class Purge implements Callable<Integer> {
+            + "suspension stays until released.", HeldMessages.SENDER})
+    static final class Purge extends HeldMessages {
+        @Override
+        public Integer call() {
+            return post("purge", "purged", "deleted from the hold queue");
+        }
+    }
+
+    /** {@code release} and {@code purge}: what to do with a suspended sender's held messages. */
+    abstract static class HeldMessages implements Callable<Integer> {
+        static final String SENDER = "SENDER: a SASL user name, a client address (trusted network), or user:NAME / "
+                + "client:ADDRESS.";
+
         @ParentCommand
         Ctl ctl;
 
         @Parameters(paramLabel = "SENDER")
         String subject;
 
-        @Override
-        public Integer call() {
-            return ctl.call("POST", "purge", Map.of("subject", subject), null,
-                    (j, h) -> h.queueAction("purged", "deleted from the hold queue", j));
+        /**
+         * POSTs the sender to {@code endpoint} and prints the outcome.
+         *
+         * @param done the reply's key for the suspension, also the line's first word
+         * @param what what became of the messages, as printed
+         */
+        int post(String endpoint, String done, String what) {
+            return ctl.call("POST", endpoint, Map.of("subject", subject), null, (j, h) -> h.queueAction(done, what, j));
         }
     }
 

@@ -51,15 +51,7 @@ public final class BanExportListener implements Listener {
         if (thread == null) {
             return;
         }
-        thread.shutdown();
-        try {
-            if (!thread.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                thread.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            thread.shutdownNow();
-        }
+        Listener.shutdown(thread, grace);
     }
 
     @Override

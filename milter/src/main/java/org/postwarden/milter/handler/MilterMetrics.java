@@ -1,7 +1,6 @@
 package org.postwarden.milter.handler;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.postwarden.metrics.PostwardenMetrics;
 
@@ -27,16 +26,12 @@ import java.util.function.Supplier;
 public final class MilterMetrics {
     static final String LISTENER = "milter";
     private final PostwardenMetrics shared;
-    private final MeterRegistry registry;
     private final Counter sessions;
-    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     public MilterMetrics(PostwardenMetrics shared, Supplier<Number> openConnections) {
         this.shared = shared;
-        this.registry = shared.registry();
-        this.sessions = Counter.builder("postwarden.milter.sessions").description("SMTP sessions seen by the milter")
-                .register(registry);
+        this.sessions = shared.counter("postwarden.milter.sessions", "SMTP sessions seen by the milter");
         shared.gauge("postwarden.milter.connections", "Milter connections open now", openConnections);
     }
 
@@ -49,25 +44,19 @@ public final class MilterMetrics {
     }
 
     void command(String command) {
-        counters.computeIfAbsent("c" + command, k -> Counter.builder("postwarden.milter.commands")
-                .description("Milter commands received, by command").tag("command", command).register(registry))
+        shared.counter("postwarden.milter.commands", "Milter commands received, by command", "command", command)
                 .increment();
     }
 
     void reply(String stage, String reply) {
-        counters.computeIfAbsent("r" + stage + "\u0000" + reply, k -> Counter.builder("postwarden.milter.replies")
-                .description("Milter replies written, by stage and kind").tags("stage", stage, "reply", reply)
-                .register(registry)).increment();
+        shared.counter("postwarden.milter.replies", "Milter replies written, by stage and kind", "stage", stage,
+                "reply", reply).increment();
     }
 
     void latency(String stage, long nanos) {
-        timers.computeIfAbsent(stage, s -> Timer.builder("postwarden.milter.command")
-                .description("Time from a milter command to its reply")
-                .tag("stage", s)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(5))
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        timers.computeIfAbsent(stage, s -> shared.latency("postwarden.milter.command",
+                "Time from a milter command to its reply", Duration.ofNanos(10_000), Duration.ofSeconds(5),
+                "stage", s)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void protocolError(String reason) {

@@ -7,8 +7,11 @@ import org.xbill.DNS.TSIG;
 import java.time.Duration;
 import java.util.List;
 
-/** A resolver for tests that answers from its own tables: the transport settings a client makes are ignored. */
-public abstract class TestResolver implements Resolver {
+/**
+ * A resolver that answers in-process, from its own tables, for tests and benchmarks ({@link DnsblClient} takes any
+ * {@link Resolver}): subclasses implement {@code sendAsync}; the transport settings a client makes are ignored.
+ */
+public abstract class InProcessResolver implements Resolver {
 
     @Override
     public void setPort(int port) {
