@@ -66,11 +66,11 @@ public class OutboundGuardBenchmark {
     public void setup() throws Exception {
         Rules rules = new Rules(ConfigLoader.load("outbound benchmark", CONFIG));
         PostwardenMetrics metrics = PostwardenMetrics.prometheus();
-        DecisionEngine e = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM),
-                metrics);
+        MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), TimeSource.SYSTEM);
+        DecisionEngine e = new DecisionEngine(rules, store, metrics);
         if ("on".equals(guard)) {
-            e = e.withOutbound(new OutboundGuard(rules, TimeSource.SYSTEM,
-                    new PostwardenMetrics(new SimpleMeterRegistry()), AlertSink.NONE, null));
+            e = e.withOutbound(new OutboundGuard(rules, store, new PostwardenMetrics(new SimpleMeterRegistry()),
+                    AlertSink.NONE, null));
         }
         engine = e;
         SplittableRandom rnd = new SplittableRandom(42);

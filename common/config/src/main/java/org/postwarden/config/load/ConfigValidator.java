@@ -611,7 +611,8 @@ final class ConfigValidator {
             }
         }
         if (present("outbound.state-path", o.statePath()) && o.statePath().indexOf('\u0000') >= 0) {
-            fail("outbound.state-path", o.statePath(), "a file path, or \"\" to keep profiles in memory only");
+            fail("outbound.state-path", o.statePath(), "the path of an earlier version's outbound state file to "
+                    + "import once, or \"\"");
         }
         rangeL("outbound.max-profiles", o.maxProfiles(), 100, 10_000_000);
         if (present("outbound.profile-expiry", o.profileExpiry())) {
