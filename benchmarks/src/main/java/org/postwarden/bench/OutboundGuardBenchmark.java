@@ -11,7 +11,6 @@ import org.postwarden.engine.DecisionEngine;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
-import org.postwarden.model.TimeSource;
 import org.postwarden.outbound.AlertSink;
 import org.postwarden.outbound.OutboundGuard;
 import org.postwarden.rules.Rules;
@@ -54,8 +53,8 @@ public class OutboundGuardBenchmark extends BenchDefaults {
         Rules rules = new Rules(ConfigLoader.load("outbound benchmark", CONFIG));
         DecisionEngine e = BenchSetup.engine(rules, PostwardenMetrics.prometheus(), null);
         if ("on".equals(guard)) {
-            e = e.withOutbound(new OutboundGuard(rules, TimeSource.SYSTEM,
-                    new PostwardenMetrics(new SimpleMeterRegistry()), AlertSink.NONE, null));
+            e = e.withOutbound(new OutboundGuard(rules, e.store(), new PostwardenMetrics(new SimpleMeterRegistry()),
+                    AlertSink.NONE, null));
         }
         engine = e;
         SplittableRandom rnd = new SplittableRandom(42);

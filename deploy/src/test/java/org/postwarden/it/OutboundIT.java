@@ -19,7 +19,8 @@ import org.postwarden.model.ManualTimeSource;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.outbound.AlertSink;
 import org.postwarden.outbound.OutboundGuard;
-import org.postwarden.outbound.OutboundSnapshot;
+import org.postwarden.reputation.memory.MemoryReputationStore;
+import org.postwarden.reputation.memory.SnapshotFile;
 import org.postwarden.rules.Rules;
 
 import java.io.IOException;
@@ -159,15 +160,16 @@ class OutboundIT {
 
     /**
      * Three weeks of ordinary office mail from {@code user} (about 3 messages an hour to 1-3 of 40 colleagues in 4
-     * domains), ending three hours ago, computed with the real profile math and written where the daemon reads its
-     * state at start.
+     * domains), ending three hours ago, computed with the real profile math in a store of its own and written as the
+     * store snapshot the daemon restores at start ({@link DaemonProcess}'s {@code store.snapshot.path}).
      */
     private void seedHistory(String user) throws Exception {
-        Rules rules = new Rules(ConfigLoader.load("seed", "outbound: {state-path: " + dir + "/outbound.state}"));
+        Rules rules = new Rules(ConfigLoader.load("seed", ""));
         long end = System.currentTimeMillis() - Duration.ofHours(3).toMillis();
         long start = end - Duration.ofDays(21).toMillis();
         ManualTimeSource time = new ManualTimeSource(start);
-        OutboundGuard guard = new OutboundGuard(rules, time, new PostwardenMetrics(new SimpleMeterRegistry()),
+        MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
+        OutboundGuard guard = new OutboundGuard(rules, store, new PostwardenMetrics(new SimpleMeterRegistry()),
                 AlertSink.NONE, null);
         Random rnd = new Random(7);
         int n = 0;
@@ -184,12 +186,13 @@ class OutboundIT {
                 assertEquals(null, guard.observe(MailEvent.builder(SmtpStage.RCPT).source("policy")
                         .client("127.0.0.1").sasl(user).sender(user + "@example.test")
                         .recipient("colleague" + c + "@office" + (c % 4) + ".example").instance(id).build(),
-                        rules, true, false, false, false, false), "the history itself is normal");
+                        rules, store, true, false, false, false, false), "the history itself is normal");
             }
             guard.observe(MailEvent.builder(SmtpStage.DATA).source("policy").client("127.0.0.1").sasl(user)
-                    .sender(user + "@example.test").instance(id).build(), rules, false, true, false, false, false);
+                    .sender(user + "@example.test").instance(id).build(), rules, store, false, true, false, false,
+                    false);
         }
-        new OutboundSnapshot(dir.resolve("outbound.state")).save(guard);
+        new SnapshotFile(dir.resolve("state.snapshot")).save(store);
     }
 
     private Swaks.Result submit(String user, String password, List<String> rcpts, String subject) {

@@ -201,7 +201,8 @@ class BansOutboundMessagesTest {
                         + "list-bounces@lists.example.org, or a whole domain like @lists.example.org",
                 "outbound.allow-senders[9] (line 4): an envelope sender like list-bounces@lists.example.org, or "
                         + "a whole domain like @lists.example.org",
-                "outbound.state-path = \"s\0\" (line 5): a file path, or \"\" to keep profiles in memory only",
+                "outbound.state-path = \"s\0\" (line 5): the path of an earlier version's outbound state file to import "
+                        + "once, or \"\"",
                 "outbound.max-profiles = \"1\" (line 6): a whole number from 100 to 10000000",
                 "outbound.profile-expiry = \"1h\" (line 7): a duration from 1d to 3650d",
                 "outbound.known-recipients = \"1\" (line 8): a whole number from 16 to 4096",

@@ -81,7 +81,7 @@ public final class AdminQueries {
     private AdminQueries(DecisionEngine engine, Suspensions fallback) {
         this.engine = engine;
         this.recent = engine.recent() == null ? new RecentDecisions(1) : engine.recent();
-        this.suspensions = engine.outbound() != null ? engine.outbound() : fallback;
+        this.suspensions = engine.outbound() != null ? engine.outbound().suspensions() : fallback;
         this.now = engine.store().time().millis();
     }
 

@@ -13,6 +13,7 @@ import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
 import org.postwarden.outbound.OutboundGuard;
 import org.postwarden.outbound.OutboundSnapshot;
+import org.postwarden.outbound.OutboundState;
 import org.postwarden.outbound.alert.Alerter;
 import org.postwarden.outbound.queue.QueueCommands;
 import org.postwarden.outbound.queue.QueueWatcher;
@@ -38,13 +39,17 @@ import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The running daemon: one store, one engine, several listeners. Start-up restores the state snapshot, then
- * starts each listener; shutdown stops listeners gracefully (in-flight requests are answered), then writes a final
- * snapshot. Snapshots are also written periodically on a background thread (never on an event loop).
+ * The running daemon: one store, one engine, several listeners. Start-up restores the state snapshot (the outbound
+ * guard's profiles and suspensions included: they are store state), imports an outbound state file of an earlier
+ * release once ({@code outbound.state-path}), then starts each listener; shutdown stops listeners gracefully
+ * (in-flight requests are answered), then writes a final snapshot. Snapshots are also written periodically, and
+ * soon after a suspension starts or ends, on a background thread (never on an event loop).
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
@@ -57,14 +62,15 @@ public final class Daemon implements AutoCloseable {
     private final ScheduledExecutorService background;
     private final Outbound outbound;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicBoolean snapshotQueued = new AtomicBoolean();
     private volatile boolean ready;
     private volatile boolean closed;
 
-    /** The outbound guard and what serves it: alerts, queue commands and watcher, state file, their threads. */
-    private record Outbound(OutboundGuard guard, Optional<OutboundSnapshot> state, Alerter alerter,
-            QueueWatcher watcher, ScheduledExecutorService executor, RunningRules running, DnsScannerCheck scanners) {
+    /** The outbound guard and what serves it: alerts, queue commands and watcher, their threads. */
+    private record Outbound(OutboundGuard guard, Alerter alerter, QueueWatcher watcher,
+            ScheduledExecutorService executor, RunningRules running, DnsScannerCheck scanners) {
         Outbound withScanners(DnsScannerCheck s) {
-            return new Outbound(guard, state, alerter, watcher, executor, running, s);
+            return new Outbound(guard, alerter, watcher, executor, running, s);
         }
     }
 
@@ -114,7 +120,7 @@ public final class Daemon implements AutoCloseable {
         Optional<SnapshotFile> snapshots = path.isBlank() ? Optional.empty() : Optional.of(new SnapshotFile(Path.of(path)));
         snapshots.flatMap(s -> s.load(store)).ifPresent(c -> LOG.info(
                 "restored state: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans()));
-        Outbound outbound = startOutbound(rules, time, metrics);
+        Outbound outbound = startOutbound(rules, store, metrics);
         DnsScannerCheck scanners = config.bans().scanners().enabled() && config.bans().threshold() > 0
                 ? DnsScannerCheck.create(config.bans().scanners(), outbound.running()::scannerSuffix, time) : null;
         SignalRecorder signals = new SignalRecorder(metrics, time, scanners, BanListener.NONE);
@@ -124,7 +130,8 @@ public final class Daemon implements AutoCloseable {
         Daemon d = new Daemon(new CurrentEngine(first), metrics, time, snapshots, outbound.withScanners(scanners));
         DaemonContext ctx = d.context;
         d.registerGauges();
-        outbound.guard().onChange(() -> d.background.execute(d::saveOutbound));
+        d.restoreOutbound(config);
+        outbound.guard().onChange(d::requestSnapshot);
         try {
             for (ListenerFactory f : factories) {
                 Optional<Listener> l = f.create(ctx);
@@ -147,10 +154,10 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * The outbound guard with its state restored, the alerter, and the queue commands and watcher (started later,
-     * once the listeners are up). Alerts and queue polls share two threads of their own, never an event loop.
+     * The outbound guard on {@code store}, the alerter, and the queue commands and watcher (started later, once the
+     * listeners are up). Alerts and queue polls share two threads of their own, never an event loop.
      */
-    private static Outbound startOutbound(Rules rules, TimeSource time, PostwardenMetrics metrics) {
+    private static Outbound startOutbound(Rules rules, ReputationStore store, PostwardenMetrics metrics) {
         java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "postwarden-outbound-" + n.incrementAndGet());
@@ -160,33 +167,56 @@ public final class Daemon implements AutoCloseable {
         RunningRules running = new RunningRules(rules);
         Alerter alerter = new Alerter(() -> running.config().outbound().alerts(), metrics, executor);
         QueueCommands commands = new QueueCommands(() -> running.config().outbound().queue());
-        OutboundGuard guard = new OutboundGuard(rules, time, metrics, alerter, commands);
+        OutboundGuard guard = new OutboundGuard(rules, store, metrics, alerter, commands);
         QueueWatcher watcher = new QueueWatcher(commands, () -> running.config().outbound().queue(),
-                time, metrics, alerter, guard);
-        String path = rules.config().outbound().statePath();
-        Optional<OutboundSnapshot> state = path.isBlank() ? Optional.empty()
-                : Optional.of(new OutboundSnapshot(Path.of(path)));
-        state.flatMap(s -> s.load(guard)).ifPresent(c -> LOG.info(
-                "restored outbound state: {} sender profiles, {} suspensions", c.profiles(), c.suspensions()));
-        for (Suspensions.Suspension s : guard.list()) {
+                store.time(), metrics, alerter, guard.suspensions());
+        return new Outbound(guard, alerter, watcher, executor, running, null);
+    }
+
+    /**
+     * The outbound state at start, once the store snapshot is restored: imports the state file of an earlier release
+     * ({@code outbound.state-path}, then renamed {@code NAME.imported}; a store snapshot is written at once), drops
+     * profiles silent for longer than {@code outbound.profile-expiry}, and says what there is and who is still
+     * suspended.
+     */
+    private void restoreOutbound(PostwardenConfig config) {
+        OutboundGuard guard = outbound.guard();
+        String legacy = config.outbound().statePath();
+        if (!legacy.isBlank()) {
+            new OutboundSnapshot(Path.of(legacy)).upgrade(guard, this::snapshot).ifPresent(c -> {
+                if (snapshots.isEmpty()) {
+                    LOG.warn("store.snapshot.path is \"\": the outbound state imported from {} is kept in memory only "
+                            + "and will not survive a restart", legacy);
+                }
+            });
+        }
+        guard.dropSilentProfiles();
+        List<Suspensions.Suspension> suspended = guard.suspensions().list();
+        long profiles = guard.profileCount();
+        if (profiles > 0 || !suspended.isEmpty()) {
+            LOG.info("restored outbound state: {} sender profiles, {} suspensions", profiles, suspended.size());
+        }
+        for (Suspensions.Suspension s : suspended) {
             LOG.warn("outbound mail of {} is still suspended (since {}, {}); release it with: postwarden ctl release {}",
                     s.subject(), java.time.Instant.ofEpochMilli(s.sinceMillis()), s.reason(), s.subject());
         }
-        return new Outbound(guard, state, alerter, watcher, executor, running, null);
     }
 
-    /** Writes the outbound state now (no-op when it is not persisted). Never on an event loop. */
-    private void saveOutbound() {
-        if (outbound.state().isEmpty()) {
+    /**
+     * Asks for a store snapshot soon, on the background thread (a suspension started or ended). Requests made while
+     * one is waiting are served by it; after shutdown began, the final snapshot of {@link #close()} covers them.
+     */
+    private void requestSnapshot() {
+        if (!snapshotQueued.compareAndSet(false, true)) {
             return;
         }
         try {
-            OutboundSnapshot.Counts c = outbound.state().get().save(outbound.guard());
-            context.metrics().snapshot("ok");
-            LOG.debug("outbound state written: {} profiles, {} suspensions", c.profiles(), c.suspensions());
-        } catch (IOException | RuntimeException e) {
-            context.metrics().snapshot("error");
-            LOG.error("cannot write outbound state {}: {}", outbound.state().get().path(), e.toString());
+            background.execute(() -> {
+                snapshotQueued.set(false);
+                snapshot();
+            });
+        } catch (RejectedExecutionException e) {
+            snapshotQueued.set(false);
         }
     }
 
@@ -207,8 +237,8 @@ public final class Daemon implements AutoCloseable {
     private void periodic() {
         try {
             engine.current().store().cleanUp();
+            outbound.guard().dropSilentProfiles();
             snapshot();
-            saveOutbound();
         } catch (RuntimeException e) {
             LOG.error("periodic maintenance failed", e);
         }
@@ -251,20 +281,24 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * Applies a new configuration without dropping connections: a new engine is swapped in; when the counter
-     * layout changed, the state moves to a new store through an in-memory snapshot. Listen addresses and sizes
-     * of listeners keep their start-up values. The DNSBL client is kept when its settings are
-     * unchanged, else replaced (the old one is closed).
+     * layout or the bounds of the outbound profiles changed, the state moves to a new store through an in-memory
+     * snapshot (the outbound guard's tables with the rest), and the guard's calls without an engine follow once it
+     * is there. Listen addresses and sizes of listeners keep their start-up values. The DNSBL client is kept when
+     * its settings are unchanged, else replaced (the old one is closed).
      */
     public synchronized void reload(PostwardenConfig next) throws IOException {
         DecisionEngine current = engine.current();
         Rules rules = new Rules(next);
         ReputationStore store = current.store();
-        boolean migrate = !rules.storeSettings().equals(current.rules().storeSettings());
+        boolean migrate = !rules.storeSettings().equals(current.rules().storeSettings())
+                || OutboundState.needsNewStore(current.rules().config().outbound(), next.outbound());
         if (migrate) {
             store = new MemoryReputationStore(rules.storeSettings(), context.time());
+            OutboundState.carrySuspensions(current.store(), store);
+        } else {
+            outbound.guard().rules(rules, store);
         }
         DnsblClient dnsbl = startDnsbl(rules, current.dnsbl(), context.metrics(), context.time());
-        outbound.guard().rules(rules);
         outbound.running().rules = rules;
         engine.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl).withRecent(current.recent())
                 .withOutbound(outbound.guard()).withSignals(current.signals()));
@@ -285,6 +319,7 @@ public final class Daemon implements AutoCloseable {
             ByteArrayOutputStream buf = new ByteArrayOutputStream();
             StoreSnapshot.write((MemoryReputationStore) current.store(), buf);
             StoreSnapshot.read((MemoryReputationStore) store, new ByteArrayInputStream(buf.toByteArray()), true);
+            outbound.guard().rules(rules, store);
         }
         if (current.dnsbl() != null && current.dnsbl() != dnsbl) {
             current.dnsbl().close();
@@ -339,7 +374,6 @@ public final class Daemon implements AutoCloseable {
             engine.current().dnsbl().close();
         }
         snapshot();
-        saveOutbound();
         LOG.info("postwarden stopped");
         stopped.countDown();
     }

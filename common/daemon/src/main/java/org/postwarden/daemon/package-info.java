@@ -4,6 +4,9 @@
  * {@link org.postwarden.runtime.ListenerFactory} (Java {@link java.util.ServiceLoader}, so {@code common} never
  * depends on a protocol module), writes snapshots, reloads and stops. {@link org.postwarden.daemon.Engines} builds
  * engines for offline work (replay).
+ * All state is the store's and is persisted by its snapshot, the outbound guard's profiles and suspensions
+ * included; an outbound state file of an earlier version ({@code outbound.state-path}) is imported once at start,
+ * after the snapshot is restored, and renamed.
  *
  * <p>Thread-safety: every listener holds the one {@link org.postwarden.daemon.CurrentEngine}; a reload puts a new
  * engine generation behind it (a volatile write), so listeners never stop. Snapshots and maintenance run on a

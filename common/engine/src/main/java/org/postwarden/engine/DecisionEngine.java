@@ -94,7 +94,7 @@ public final class DecisionEngine implements Engine {
 
     /**
      * This engine with the outbound guard {@code guard} (the daemon hands the same guard to every engine a reload
-     * creates: profiles and suspensions outlive reloads).
+     * creates). The guard keeps profiles and suspensions in this engine's store, which it is given with each event.
      */
     public DecisionEngine withOutbound(OutboundGuard guard) {
         return new DecisionEngine(rules, store, metrics, checks, dnsbl, recent, guard, signals);
@@ -121,7 +121,7 @@ public final class DecisionEngine implements Engine {
     @Override
     public void delivered(String queueId, DeliveryOutcomes.Status status, long timeMillis) {
         if (outbound != null) {
-            outbound.delivery(queueId, status, timeMillis);
+            outbound.delivery(queueId, status, timeMillis, rules, store);
         }
     }
 

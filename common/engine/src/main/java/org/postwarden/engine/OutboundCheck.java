@@ -9,7 +9,8 @@ import org.postwarden.verdict.Action;
  * unauthenticated clients in {@code networks.trusted}) into their profiles, and proposes HOLD (or DEFER with
  * {@code outbound.action: defer}) for an anomalous message and for every message of a suspended sender. The reason
  * names what tripped ({@code recipients}, {@code domains}, {@code trusted-relay}, ... or {@code suspended}).
- * Does nothing when the engine has no guard.
+ * The guard works in the engine's store (profiles and suspensions are store state). Does nothing when the engine
+ * has no guard.
  */
 public final class OutboundCheck implements Check {
     static final String DEFER_TEXT = "outbound mail of this sender is suspended; contact the postmaster";
@@ -26,8 +27,8 @@ public final class OutboundCheck implements Check {
             return;
         }
         boolean freshRecipient = ctx.event().stage() == SmtpStage.RCPT && !ctx.repeat();
-        OutboundGuard.Finding f = guard.observe(ctx.event(), ctx.rules(), freshRecipient, ctx.newMessage(),
-                ctx.recipientsCountedAtEnd(), ctx.newContent(), ctx.dryRun());
+        OutboundGuard.Finding f = guard.observe(ctx.event(), ctx.rules(), ctx.store(), freshRecipient,
+                ctx.newMessage(), ctx.recipientsCountedAtEnd(), ctx.newContent(), ctx.dryRun());
         if (f == null) {
             return;
         }

@@ -36,9 +36,9 @@ class OutboundCheckTest {
                 outbound: {floors: {recipients: 3}%s}
                 """.formatted(outbound)));
         PostwardenMetrics metrics = new PostwardenMetrics(new SimpleMeterRegistry());
-        guard = new OutboundGuard(rules, time, metrics, alerts::add, null);
-        return new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), time), metrics)
-                .withOutbound(guard);
+        MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
+        guard = new OutboundGuard(rules, store, metrics, alerts::add, null);
+        return new DecisionEngine(rules, store, metrics).withOutbound(guard);
     }
 
     private static MailEvent rcpt(String source, int port, String to, String instance) {
@@ -61,7 +61,7 @@ class OutboundCheckTest {
         assertInstanceOf(Verdict.Hold.class, later.verdict());
         assertTrue(later.findings().stream().anyMatch(f -> f.reason().equals("suspended")));
         assertEquals(1, alerts.size());
-        assertEquals(1, guard.list().size());
+        assertEquals(1, guard.suspensions().list().size());
     }
 
     @Test
@@ -85,9 +85,9 @@ class OutboundCheckTest {
                 outbound: {floors: {recipients: 3}}
                 """));
         PostwardenMetrics metrics = new PostwardenMetrics(new SimpleMeterRegistry());
-        guard = new OutboundGuard(dry, time, metrics, alerts::add, null);
-        DecisionEngine e = new DecisionEngine(dry, new MemoryReputationStore(dry.storeSettings(), time), metrics)
-                .withOutbound(guard);
+        MemoryReputationStore store = new MemoryReputationStore(dry.storeSettings(), time);
+        guard = new OutboundGuard(dry, store, metrics, alerts::add, null);
+        DecisionEngine e = new DecisionEngine(dry, store, metrics).withOutbound(guard);
         Decision d = null;
         for (String to : List.of("a@x.example", "b@x.example", "c@x.example", "d@x.example")) {
             d = e.decideNow(rcpt("policy", 1000, to, "m1"));
@@ -95,7 +95,7 @@ class OutboundCheckTest {
         assertEquals(Action.WARN, d.verdict().action());
         assertTrue(d.suppressed());
         assertEquals(Action.HOLD, d.wouldHave().action());
-        assertTrue(guard.list().isEmpty());
+        assertTrue(guard.suspensions().list().isEmpty());
         assertTrue(alerts.isEmpty());
     }
 
@@ -108,7 +108,7 @@ class OutboundCheckTest {
                     .clientPort(1000).sasl("alice").sender("alice@example.test").recipient(to).build();
             assertEquals(Action.PASS, e.decideNow(milter).verdict().action(), "the milter's report of " + to);
         }
-        assertTrue(guard.list().isEmpty());
+        assertTrue(guard.suspensions().list().isEmpty());
         assertEquals(3.0, guard.explain("user:alice").orElseThrow().get("recipients")[0]);
     }
 

@@ -1,101 +1,60 @@
 package org.postwarden.outbound;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.DistributionSummary;
 import org.postwarden.api.DeliveryOutcomes;
-import org.postwarden.api.Suspensions;
 import org.postwarden.config.Durations;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.model.TimeSource;
-import org.postwarden.outbound.queue.HoldTargets;
+import org.postwarden.outbound.OutboundState.Suspended;
 import org.postwarden.outbound.queue.QueueCommands;
-import org.postwarden.outbound.queue.QueuedMessage;
+import org.postwarden.reputation.ReputationStore;
+import org.postwarden.reputation.StateTable;
 import org.postwarden.rules.Rules;
-import org.postwarden.text.LogSafe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The outbound guard's state and decisions: sender profiles, suspensions, and which queued message belongs to whom.
- * One per daemon (it outlives configuration reloads; every engine gets the same one).
+ * The outbound guard's decisions: counts each message into its sender's profiles, finds anomalies, suspends. One per
+ * daemon (it outlives configuration reloads; every engine gets the same one). What it learns lives in the reputation
+ * store, as the kinds of {@link OutboundState}: sender profiles, suspensions, the owners of queue ids and the
+ * messages already counted as held; so it is bounded, persisted and shared like the rest of the store's state.
  *
  * <p>Senders ("subjects") are {@code user:NAME} for SASL users and {@code client:ADDRESS} for unauthenticated
  * clients in {@code networks.trusted}. A SASL user has one profile; a trusted client has one per envelope-sender
  * domain ({@code client:ADDRESS from DOMAIN}) and one over all its mail ({@code client:ADDRESS}). An anomaly in any
- * of them suspends the subject: that message and every further one is held (or deferred) until
- * {@link #release}.
+ * of them suspends the subject: that message and every further one is held (or deferred) until released through
+ * {@link #suspensions()}.
  *
- * <p>Thread-safe: profiles are guarded by their own monitor, suspensions live in a concurrent map. Nothing here
- * blocks except {@link #release}, {@link #purge} and {@link #toHold} callers' commands, which run off the event
- * loops (admin API threads, the queue watcher's thread).
+ * <p>Which store: an engine passes its own rules and store with each event ({@link #observe},
+ * {@link #delivery(String, Status, long, Rules, ReputationStore)}); calls that come without an engine (admin
+ * queries and actions, the queue watcher, {@link DeliveryOutcomes#delivery}) use the rules and store set at
+ * construction and replaced by {@link #rules(Rules, ReputationStore)} on reload.
+ *
+ * <p>Thread-safe: profiles are guarded by their own monitor, the tables are the store's. Nothing here blocks;
+ * {@link SuspensionDesk} runs the queue commands, off the event loops.
  */
-public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldTargets {
-    private static final Logger LOG = LoggerFactory.getLogger("org.postwarden.outbound");
-    private static final int MAX_SENDERS = 32;
-    private static final int MAX_QUEUE_IDS = 20_000;
+public final class OutboundGuard implements DeliveryOutcomes {
+    static final Logger LOG = LoggerFactory.getLogger("org.postwarden.outbound");
     static final String SUSPENDED = "suspended";
 
     private final TimeSource time;
     private final PostwardenMetrics metrics;
     private final AlertSink alerts;
-    private final QueueCommands queue;
-    private final Cache<String, SenderProfile> profiles;
-    private final Map<String, State> suspensions = new ConcurrentHashMap<>();
-    private final Cache<String, String[]> owners;
-    private final Cache<String, Boolean> heldMessages;
     private final DistributionSummary scores;
-    private volatile Rules rules;
+    private final SuspensionDesk desk;
+    private final Profiles profiles;
+    private volatile Scope scope;
     private volatile Runnable onChange = () -> { };
 
-    /** A suspension as it is kept (mutable counters and id sets). */
-    static final class State {
-        final String subject;
-        final long since;
-        final String reason;
-        final String detail;
-        final AtomicLong held = new AtomicLong();
-        final Set<String> senders = new LinkedHashSet<>();
-        final Set<String> queueIds = new LinkedHashSet<>();
-
-        State(String subject, long since, String reason, String detail) {
-            this.subject = subject;
-            this.since = since;
-            this.reason = reason;
-            this.detail = detail;
-        }
-
-        synchronized void add(String sender, String queueId) {
-            if (!sender.isEmpty() && senders.size() < MAX_SENDERS) {
-                senders.add(sender);
-            }
-            if (!queueId.isEmpty() && queueIds.size() < MAX_QUEUE_IDS) {
-                queueIds.add(queueId);
-            }
-        }
-
-        synchronized Suspension view() {
-            return new Suspension(subject, since, reason, detail, held.get(), List.copyOf(senders),
-                    List.copyOf(queueIds));
-        }
+    /** The rules and the store of the calls without an engine (replaced together, so they always match). */
+    private record Scope(Rules rules, ReputationStore store) {
     }
 
     /**
@@ -107,44 +66,44 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
     }
 
     /**
-     * @param rules   the configuration at start (replaced by {@link #rules(Rules)} on reload)
+     * @param rules   the configuration at start (replaced by {@link #rules(Rules, ReputationStore)} on reload)
+     * @param store   the store at start, whose clock the guard uses (replaced with the rules on reload)
      * @param queue   runs postqueue/postsuper for release and purge (null: those only lift the suspension)
      */
-    public OutboundGuard(Rules rules, TimeSource time, PostwardenMetrics metrics, AlertSink alerts,
+    public OutboundGuard(Rules rules, ReputationStore store, PostwardenMetrics metrics, AlertSink alerts,
             QueueCommands queue) {
-        PostwardenConfig.Outbound o = rules.config().outbound();
-        this.rules = rules;
-        this.time = time;
+        this.scope = new Scope(rules, store);
+        this.time = store.time();
         this.metrics = metrics;
         this.alerts = alerts;
-        this.queue = queue;
-        this.profiles = Caffeine.newBuilder().maximumSize(o.maxProfiles())
-                .expireAfterAccess(o.profileExpiry()).ticker(time::nanos).build();
-        this.owners = Caffeine.newBuilder().maximumSize(200_000).expireAfterWrite(Duration.ofDays(6))
-                .ticker(time::nanos).build();
-        this.heldMessages = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofHours(6))
-                .ticker(time::nanos).build();
+        this.profiles = new Profiles(rules.config().outbound());
+        this.desk = new SuspensionDesk(this, queue, metrics);
         this.scores = DistributionSummary.builder("postwarden.outbound.anomaly.score")
                 .description("Per message: the sender's highest count in the sliding hour divided by its threshold "
                         + "(1 or more is an anomaly)")
                 .serviceLevelObjectives(0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10)
                 .register(metrics.registry());
-        metrics.gauge("postwarden.outbound.suspended", "Senders suspended now", suspensions::size);
-        metrics.gauge("postwarden.outbound.profiles", "Sender profiles kept", profiles::estimatedSize);
+        metrics.gauge("postwarden.outbound.suspended", "Senders suspended now", () -> suspensionTable().size());
+        metrics.gauge("postwarden.outbound.profiles", "Sender profiles kept", this::profileCount);
     }
 
-    /** Applies a reloaded configuration (thresholds at once; the profile capacity too). */
-    public void rules(Rules next) {
-        this.rules = next;
-        long max = next.config().outbound().maxProfiles();
-        profiles.policy().eviction().ifPresent(e -> e.setMaximum(max));
-        Duration expiry = next.config().outbound().profileExpiry();
-        profiles.policy().expireAfterAccess().ifPresent(e -> e.setExpiresAfter(expiry));
+    /**
+     * Applies a reloaded configuration (thresholds at once) with the store it runs on from now. The store must hold
+     * the profiles of {@code next} ({@link OutboundState#needsNewStore}: a reload gives a new store when their bounds
+     * change).
+     */
+    public void rules(Rules next, ReputationStore store) {
+        this.scope = new Scope(next, store);
     }
 
     /** The configuration the guard works with now. */
     public Rules currentRules() {
-        return rules;
+        return scope.rules();
+    }
+
+    /** The store the calls without an engine use now. */
+    public ReputationStore currentStore() {
+        return scope.store();
     }
 
     /** Called (on the changing thread) when a suspension starts or ends, so the state can be saved soon. */
@@ -156,84 +115,79 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         return time;
     }
 
+    /** Suspensions for the admin API and the queue watcher (release and purge run the queue commands). */
+    public SuspensionDesk suspensions() {
+        return desk;
+    }
+
+    // ---- tables ------------------------------------------------------------------------------------------------
+
+    StateTable<SenderProfile> profileTable() {
+        Scope s = scope;
+        return profiles.table(s.rules(), s.store());
+    }
+
+    StateTable<Suspended> suspensionTable() {
+        return scope.store().table(OutboundState.SUSPENSIONS);
+    }
+
+    StateTable<String[]> ownerTable() {
+        return scope.store().table(OutboundState.OWNERS);
+    }
+
+    void changed() {
+        onChange.run();
+    }
+
     // ---- events ------------------------------------------------------------------------------------------------
 
-    /** The subject of {@code e} under {@code r}, or null when the guard does not profile it. */
-    public static String subjectOf(MailEvent e, Rules r) {
-        PostwardenConfig.Outbound o = r.config().outbound();
-        if (e.authenticated()) {
-            return r.allowlistedUser(e.saslUsername()) ? null : "user:" + e.saslUsername();
-        }
-        if (o.trustedNetworks() && e.client() != null && r.trusted(e.client())) {
-            return "client:" + e.client().getHostAddress();
-        }
-        return null;
-    }
-
-    /** True when {@code sender} is in {@code outbound.allow-senders} (an address, or its {@code @domain}). */
-    static boolean allowedSender(String sender, PostwardenConfig.Outbound o) {
-        if (sender.isEmpty() || o.allowSenders().isEmpty()) {
-            return false;
-        }
-        String s = sender.toLowerCase(Locale.ROOT);
-        int at = s.lastIndexOf('@');
-        String domain = at < 0 ? "" : s.substring(at);
-        for (String a : o.allowSenders()) {
-            String x = a.toLowerCase(Locale.ROOT);
-            if (x.equals(s) || x.startsWith("@") && x.equals(domain)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
-     * Counts {@code e} into its sender's profiles and decides: null when the event is fine (or not profiled), else
-     * why it must be held. {@code freshRecipient}/{@code freshMessage}: this event is the first report of that
-     * recipient/message (the other listener's repeat is not counted again); {@code recipientsAtEnd}: the
-     * message's recipients are known only from END-OF-MESSAGE; {@code freshContent}: this END-OF-MESSAGE is the
-     * first report of the message's content fingerprint. In {@code dryRun} nobody is suspended.
+     * Counts {@code e} into its sender's profiles in {@code store} and decides under {@code r}: null when the event
+     * is fine (or not profiled), else why it must be held. {@code freshRecipient}/{@code freshMessage}: this event
+     * is the first report of that recipient/message (the other listener's repeat is not counted again);
+     * {@code recipientsAtEnd}: the message's recipients are known only from END-OF-MESSAGE; {@code freshContent}:
+     * this END-OF-MESSAGE is the first report of the message's content fingerprint. In {@code dryRun} nobody is
+     * suspended.
      */
-    public Finding observe(MailEvent e, Rules r, boolean freshRecipient, boolean freshMessage,
-            boolean recipientsAtEnd, boolean freshContent, boolean dryRun) {
-        if (rules != r) {
-            rules = r;
-        }
+    public Finding observe(MailEvent e, Rules r, ReputationStore store, boolean freshRecipient,
+            boolean freshMessage, boolean recipientsAtEnd, boolean freshContent, boolean dryRun) {
         PostwardenConfig.Outbound o = r.config().outbound();
         SmtpStage stage = e.stage();
         if (!o.enabled() || stage != SmtpStage.RCPT && stage != SmtpStage.DATA && stage != SmtpStage.END_OF_MESSAGE) {
             return null;
         }
-        String subject = subjectOf(e, r);
-        if (subject == null || allowedSender(e.sender(), o)) {
+        String subject = Senders.subjectOf(e, r);
+        if (subject == null || Senders.allowedSender(e.sender(), o)) {
             return null;
         }
         long now = time.millis();
-        String[] keys = profileKeys(subject, e);
+        String[] keys = Senders.profileKeys(subject, e);
         if (!e.queueId().isEmpty()) {
-            owners.put(e.queueId(), keys);
+            store.table(OutboundState.OWNERS).put(e.queueId(), keys);
         }
-        State suspended = suspensions.get(subject);
+        StateTable<Suspended> suspensions = store.table(OutboundState.SUSPENSIONS);
+        Suspended suspended = suspensions.get(subject);
         if (suspended != null) {
             suspended.add(e.sender(), e.queueId());
-            if (firstHold(e)) {
+            if (firstHold(e, store)) {
                 suspended.held.incrementAndGet();
             }
             metrics.registry().counter("postwarden.outbound.holds", "reason", SUSPENDED).increment();
-            return new Finding(SUSPENDED, suspended.held.get(), 0, "sending suspended for " + display(subject)
-                    + " since " + java.time.Instant.ofEpochMilli(suspended.since) + " (" + suspended.reason
-                    + "); held for review");
+            return new Finding(SUSPENDED, suspended.held.get(), 0, "sending suspended for "
+                    + Senders.display(subject) + " since " + java.time.Instant.ofEpochMilli(suspended.since) + " ("
+                    + suspended.reason + "); held for review");
         }
+        StateTable<SenderProfile> table = profiles.table(r, store);
         Finding worst = null;
         double score = 0;
         for (String key : keys) {
-            SenderProfile p = profiles.get(key, k -> new SenderProfile(o.knownRecipients()));
+            SenderProfile p = table.getOrCreate(key, k -> new SenderProfile(o.knownRecipients()));
             synchronized (p) {
-                roll(p, key, o, now);
+                Profiles.roll(p, key, o, now, suspensions);
                 p.lastSeenMillis = now;
                 boolean newNet = false;
                 if (e.authenticated() && e.client() != null && stage == SmtpStage.RCPT && freshRecipient) {
-                    newNet = p.network(network(e.client()), now, o.newNetwork().window());
+                    newNet = p.network(Senders.network(e.client()), now, o.newNetwork().window());
                 }
                 if (stage == SmtpStage.RCPT && freshRecipient) {
                     p.recipient(e.recipient(), e.recipientDomain());
@@ -244,19 +198,19 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
                         p.recipients(e.recipientCount());
                     }
                 }
-                Finding f = evaluate(p, subject, key, e, o, now);
+                Finding f = evaluate(p, subject, key, o, now);
                 if (newNet) {
                     LOG.info("{} logged in from a network it never used: {} (thresholds x{} for {})",
-                            display(subject), network(e.client()), o.newNetwork().factor(),
+                            Senders.display(subject), Senders.network(e.client()), o.newNetwork().factor(),
                             Durations.format(o.newNetwork().window()));
                 }
                 if (stage == SmtpStage.END_OF_MESSAGE && !e.fingerprint().isEmpty()
                         && o.identicalContentRecipients() > 0 && freshContent) {
-                    double same = p.fingerprint(fingerprint(e.fingerprint()),
+                    double same = p.fingerprint(Senders.fingerprint(e.fingerprint()),
                             Math.max(1, e.recipientCount()), now);
                     if (f == null && same > o.identicalContentRecipients()) {
                         f = new Finding("identical-content", same, o.identicalContentRecipients(),
-                                display(subject) + " sent one content to " + (long) same
+                                Senders.display(subject) + " sent one content to " + (long) same
                                         + " recipients in the last hour (limit " + o.identicalContentRecipients()
                                         + ")");
                     }
@@ -276,9 +230,9 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
             scores.record(score);
         }
         if (worst != null && !dryRun) {
-            State s = suspend(subject, worst, e, now);
+            Suspended s = suspend(subject, worst, e, now, o, suspensions);
             s.add(e.sender(), e.queueId());
-            if (firstHold(e)) {
+            if (firstHold(e, store)) {
                 s.held.incrementAndGet();
             }
             metrics.registry().counter("postwarden.outbound.holds", "reason", worst.reason()).increment();
@@ -286,33 +240,30 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         return worst;
     }
 
-    /** Rolls profile {@code key} to {@code now}; its hours are not learned while its subject is suspended. */
-    private void roll(SenderProfile p, String key, PostwardenConfig.Outbound o, long now) {
-        int from = key.indexOf(" from ");
-        p.roll(now, o.baseline(), suspensions.containsKey(from < 0 ? key : key.substring(0, from)));
-    }
-
     /** True the first time an event of this message is seen holding (queue id and instance both remembered). */
-    private boolean firstHold(MailEvent e) {
+    private boolean firstHold(MailEvent e, ReputationStore store) {
+        StateTable<Long> held = store.table(OutboundState.HELD);
         boolean fresh = true;
         if (!e.queueId().isEmpty()) {
-            fresh &= heldMessages.asMap().putIfAbsent("q|" + e.queueId(), Boolean.TRUE) == null;
+            fresh &= first(held, "q|" + e.queueId());
         }
         if (!e.instance().isEmpty()) {
-            fresh &= heldMessages.asMap().putIfAbsent("i|" + e.source() + "|" + e.instance(), Boolean.TRUE) == null;
+            fresh &= first(held, "i|" + e.source() + "|" + e.instance());
         }
         return fresh;
     }
 
-    private static String[] profileKeys(String subject, MailEvent e) {
-        if (subject.startsWith("user:")) {
-            return new String[] {subject};
-        }
-        String domain = e.senderDomain().isEmpty() ? "<>" : e.senderDomain();
-        return new String[] {subject + " from " + domain, subject};
+    /** Marks {@code key}; true when it was not marked before (atomically: one caller wins). */
+    private boolean first(StateTable<Long> held, String key) {
+        boolean[] created = {false};
+        held.getOrCreate(key, k -> {
+            created[0] = true;
+            return time.millis();
+        });
+        return created[0];
     }
 
-    private Finding evaluate(SenderProfile p, String subject, String key, MailEvent e, PostwardenConfig.Outbound o,
+    private static Finding evaluate(SenderProfile p, String subject, String key, PostwardenConfig.Outbound o,
             long now) {
         for (int d = 0; d < SenderProfile.DIMENSIONS; d++) {
             double v = p.recent(d, now);
@@ -320,11 +271,11 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
             if (v > t) {
                 String reason = subject.startsWith("client:") ? "trusted-relay"
                         : p.newNetwork(now) ? "new-network" : SenderProfile.DIMENSION_NAMES[d];
-                String detail = display(key) + ": " + (long) v + " " + SenderProfile.DIMENSION_NAMES[d]
-                        + " in the last hour, threshold " + round(t) + " (baseline " + round(p.baseline[d])
-                        + " per active hour" + (p.newNetwork(now) ? ", lowered after a login from a new network"
-                        : "") + (subject.startsWith("client:") ? ", unauthenticated from a trusted network" : "")
-                        + ")";
+                String detail = Senders.display(key) + ": " + (long) v + " " + SenderProfile.DIMENSION_NAMES[d]
+                        + " in the last hour, threshold " + Senders.round(t) + " (baseline "
+                        + Senders.round(p.baseline[d]) + " per active hour" + (p.newNetwork(now)
+                        ? ", lowered after a login from a new network" : "")
+                        + (subject.startsWith("client:") ? ", unauthenticated from a trusted network" : "") + ")";
                 return new Finding(reason, v, t, detail);
             }
         }
@@ -339,43 +290,14 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         return m;
     }
 
-    private static String round(double v) {
-        return v >= 10 ? Long.toString(Math.round(v)) : String.format(Locale.ROOT, "%.1f", v);
-    }
-
-    private static String display(String subject) {
-        return LogSafe.escape(subject, 120);
-    }
-
-    /** The /24 (IPv4) or /64 (IPv6) of {@code a}, as text. */
-    static String network(InetAddress a) {
-        byte[] b = a.getAddress();
-        if (b.length == 4) {
-            return (b[0] & 255) + "." + (b[1] & 255) + "." + (b[2] & 255) + ".0/24";
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 8; i += 2) {
-            sb.append(Integer.toHexString((b[i] & 255) << 8 | (b[i + 1] & 255))).append(':');
-        }
-        return sb.append(":/64").toString();
-    }
-
-    private static long fingerprint(String hex) {
-        long h = 1125899906842597L;
-        for (int i = 0; i < hex.length(); i++) {
-            h = 31 * h + hex.charAt(i);
-        }
-        return h;
-    }
-
-    private State suspend(String subject, Finding why, MailEvent e, long now) {
-        State fresh = new State(subject, now, why.reason(), why.detail());
-        State s = suspensions.putIfAbsent(subject, fresh);
-        if (s != null) {
+    private Suspended suspend(String subject, Finding why, MailEvent e, long now, PostwardenConfig.Outbound o,
+            StateTable<Suspended> suspensions) {
+        Suspended fresh = new Suspended(subject, now, why.reason(), why.detail());
+        Suspended s = suspensions.getOrCreate(subject, k -> fresh);
+        if (s != fresh) {
             return s;
         }
         metrics.registry().counter("postwarden.outbound.suspensions", "reason", why.reason()).increment();
-        PostwardenConfig.Outbound o = rules.config().outbound();
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("reason", why.reason());
         details.put("value", why.value());
@@ -390,19 +312,25 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         alerts.raise(new Alert("outbound-suspension", subject, "outbound mail of " + subject + " suspended ("
                 + why.reason() + "): " + why.detail() + "; further messages are "
                 + ("defer".equals(o.action()) ? "deferred" : "held") + " until released", details, now));
-        onChange.run();
+        changed();
         return fresh;
     }
 
     // ---- delivery results (DeliveryOutcomes) -------------------------------------------------------------------
 
+    /** A delivery result that comes without an engine: judged with the current rules, in the current store. */
     @Override
     public void delivery(String queueId, Status status, long timeMillis) {
-        String[] keys = owners.getIfPresent(queueId);
+        Scope s = scope;
+        delivery(queueId, status, timeMillis, s.rules(), s.store());
+    }
+
+    /** A delivery result an engine passes on: judged under its rules, in its store. */
+    public void delivery(String queueId, Status status, long timeMillis, Rules r, ReputationStore store) {
+        String[] keys = store.table(OutboundState.OWNERS).get(queueId);
         if (keys == null) {
             return;
         }
-        Rules r = rules;
         PostwardenConfig.Outbound o = r.config().outbound();
         if (!o.enabled() || !r.enabled("outbound")) {
             return;
@@ -410,207 +338,60 @@ public final class OutboundGuard implements DeliveryOutcomes, Suspensions, HoldT
         long now = time.millis();
         String subject = keys[keys.length - 1];
         boolean failed = status != Status.SENT;
+        StateTable<SenderProfile> table = profiles.table(r, store);
+        StateTable<Suspended> suspensions = store.table(OutboundState.SUSPENSIONS);
         Finding worst = null;
         for (String key : keys) {
-            SenderProfile p = profiles.getIfPresent(key);
+            SenderProfile p = table.get(key);
             if (p == null) {
                 continue;
             }
             synchronized (p) {
-                roll(p, key, o, now);
+                Profiles.roll(p, key, o, now, suspensions);
                 p.outcome(failed);
                 double[] x = p.recentOutcomes(now);
                 if (worst == null && failed && x[0] >= o.failures().minDeliveries()
                         && x[1] / x[0] > o.failures().maxShare()) {
-                    worst = new Finding("failures", x[1] / x[0], o.failures().maxShare(), display(key) + ": "
-                            + (long) x[1] + " of its last " + (long) x[0] + " deliveries were bounced or deferred "
-                            + "downstream (share " + round(x[1] / x[0]) + " > " + o.failures().maxShare() + ")");
+                    worst = new Finding("failures", x[1] / x[0], o.failures().maxShare(), Senders.display(key)
+                            + ": " + (long) x[1] + " of its last " + (long) x[0] + " deliveries were bounced or "
+                            + "deferred downstream (share " + Senders.round(x[1] / x[0]) + " > "
+                            + o.failures().maxShare() + ")");
                 }
             }
         }
-        if (worst != null && !r.dryRun("outbound") && !suspensions.containsKey(subject)) {
-            suspend(subject, worst, null, now);
+        if (worst != null && !r.dryRun("outbound") && suspensions.get(subject) == null) {
+            suspend(subject, worst, null, now, o, suspensions);
         } else if (worst != null && r.dryRun("outbound")) {
-            LOG.warn("dry-run: would suspend {}: {}", display(subject), worst.detail());
+            LOG.warn("dry-run: would suspend {}: {}", Senders.display(subject), worst.detail());
         }
     }
 
-    // ---- queue watcher (HoldTargets) ---------------------------------------------------------------------------
+    // ---- profiles for the admin --------------------------------------------------------------------------------
 
-    @Override
-    public List<String> toHold(List<QueuedMessage> messages) {
-        if (suspensions.isEmpty()) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>();
-        for (QueuedMessage m : messages) {
-            if ("hold".equals(m.queueName())) {
-                continue;
-            }
-            String[] keys = owners.getIfPresent(m.queueId());
-            State s = keys == null ? null : suspensions.get(keys[keys.length - 1]);
-            if (s != null) {
-                s.add("", m.queueId());
-                out.add(m.queueId());
-            }
-        }
-        return out;
-    }
-
-    // ---- admin (Suspensions) -----------------------------------------------------------------------------------
-
-    @Override
-    public List<Suspension> list() {
-        return suspensions.values().stream().map(State::view)
-                .sorted(Comparator.comparingLong(Suspension::sinceMillis)).toList();
-    }
-
-    @Override
-    public Optional<Suspension> of(String subject) {
-        State s = suspensions.get(Suspensions.subject(subject));
-        return s == null ? Optional.empty() : Optional.of(s.view());
-    }
-
-    @Override
-    public Optional<Outcome> release(String name) {
-        String subject = Suspensions.subject(name);
-        State s = suspensions.remove(subject);
-        if (s == null) {
-            return Optional.empty();
-        }
-        forgetBurst(subject);
-        onChange.run();
-        Suspension view = s.view();
-        int released = 0;
-        String error = "";
-        try {
-            List<String> ids = heldOf(s);
-            released = ids.isEmpty() ? 0 : queue.release(ids);
-        } catch (IOException | RuntimeException e) {
-            error = e.getMessage() == null ? e.toString() : e.getMessage();
-        }
-        metrics.registry().counter("postwarden.outbound.admin.actions", "action", "release", "result",
-                error.isEmpty() ? "ok" : "error").increment();
-        LOG.info("admin: released {} (suspended since {} for {}): {} held message(s) released from the hold queue{}",
-                display(subject), java.time.Instant.ofEpochMilli(s.since), s.reason, released,
-                error.isEmpty() ? "" : "; queue command failed: " + error);
-        return Optional.of(new Outcome(view, released, error));
-    }
-
-    @Override
-    public Optional<Outcome> purge(String name) {
-        String subject = Suspensions.subject(name);
-        State s = suspensions.get(subject);
-        if (s == null) {
-            return Optional.empty();
-        }
-        int deleted = 0;
-        String error = "";
-        try {
-            List<String> ids = heldOf(s);
-            deleted = ids.isEmpty() ? 0 : queue.delete(ids);
-            synchronized (s) {
-                s.queueIds.removeAll(ids);
-            }
-        } catch (IOException | RuntimeException e) {
-            error = e.getMessage() == null ? e.toString() : e.getMessage();
-        }
-        metrics.registry().counter("postwarden.outbound.admin.actions", "action", "purge", "result",
-                error.isEmpty() ? "ok" : "error").increment();
-        LOG.info("admin: purged the held messages of {}: {} deleted{}; still suspended", display(subject), deleted,
-                error.isEmpty() ? "" : "; queue command failed: " + error);
-        onChange.run();
-        return Optional.of(new Outcome(s.view(), deleted, error));
+    /** Forgets the recent hours of {@code subject}'s profiles (it was released after a burst). */
+    void forgetBurst(String subject) {
+        Scope s = scope;
+        profiles.forgetBurst(subject, s.rules(), s.store());
     }
 
     /**
-     * Drops the current and previous hour's counts of {@code subject}'s profiles, so a released sender starts
-     * afresh instead of tripping again at its next message, and the burst never becomes part of its baseline.
+     * Forgets the profiles silent for longer than {@code outbound.profile-expiry} (a restart restores a profile
+     * with a fresh idle time in the store, so the silence is measured from its last message); returns how many.
+     * Scans every profile: for the periodic maintenance, never an event loop.
      */
-    private void forgetBurst(String subject) {
-        for (Map.Entry<String, SenderProfile> en : profiles.asMap().entrySet()) {
-            String k = en.getKey();
-            if (k.equals(subject) || k.startsWith(subject + " from ")) {
-                SenderProfile p = en.getValue();
-                synchronized (p) {
-                    p.forgetRecent();
-                }
-            }
-        }
-    }
-
-    /**
-     * The hold-queue messages of suspension {@code s}: held under its known queue ids, owned by its subject, or
-     * sent by one of its envelope senders since it started.
-     */
-    private List<String> heldOf(State s) throws IOException {
-        if (queue == null) {
-            throw new IOException("no queue commands configured (outbound.queue.postsuper-command)");
-        }
-        Set<String> known;
-        Set<String> senders;
-        synchronized (s) {
-            known = new LinkedHashSet<>(s.queueIds);
-            senders = new LinkedHashSet<>(s.senders);
-        }
-        List<String> ids = new ArrayList<>();
-        for (QueuedMessage m : queue.list().messages()) {
-            if (!"hold".equals(m.queueName())) {
-                continue;
-            }
-            String[] keys = owners.getIfPresent(m.queueId());
-            boolean owned = keys != null && s.subject.equals(keys[keys.length - 1]);
-            boolean bySender = senders.contains(m.sender()) && m.arrivalTimeSeconds() * 1000 >= s.since - 60_000;
-            if (known.contains(m.queueId()) || owned || bySender) {
-                ids.add(m.queueId());
-            }
-        }
-        return ids;
-    }
-
-    // ---- persistence -------------------------------------------------------------------------------------------
-
-    Map<String, SenderProfile> profiles() {
-        return profiles.asMap();
-    }
-
-    Map<String, State> suspensionStates() {
-        return suspensions;
-    }
-
-    void restore(String key, SenderProfile p) {
-        profiles.put(key, p);
-    }
-
-    void restore(State s) {
-        suspensions.put(s.subject, s);
-    }
-
-    long expiryMillis() {
-        return rules.config().outbound().profileExpiry().toMillis();
+    public int dropSilentProfiles() {
+        Scope s = scope;
+        return profiles.dropSilent(s.rules(), s.store(), time.millis());
     }
 
     /** Profiles kept now (approximate). */
     public long profileCount() {
-        return profiles.estimatedSize();
+        return profileTable().size();
     }
 
     /** A read-only look at one profile for explain: per dimension {recent, threshold, baseline}, or empty. */
     public Optional<Map<String, double[]>> explain(String profileKey) {
-        SenderProfile p = profiles.getIfPresent(profileKey);
-        if (p == null) {
-            return Optional.empty();
-        }
-        PostwardenConfig.Outbound o = rules.config().outbound();
-        long now = time.millis();
-        Map<String, double[]> out = new LinkedHashMap<>();
-        synchronized (p) {
-            roll(p, profileKey, o, now);
-            for (int d = 0; d < SenderProfile.DIMENSIONS; d++) {
-                out.put(SenderProfile.DIMENSION_NAMES[d],
-                        new double[] {p.recent(d, now), p.threshold(d, o, now), p.baseline[d]});
-            }
-        }
-        return Optional.of(out);
+        Scope s = scope;
+        return profiles.explain(profileKey, s.rules(), s.store(), time.millis());
     }
 }

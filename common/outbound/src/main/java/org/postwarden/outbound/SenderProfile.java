@@ -20,9 +20,11 @@ import java.util.Arrays;
  * <p>The threshold of each count is {@code min(ceiling, max(floor, factor x baseline))}, times
  * {@code new-network.factor} for a while after a login from a network the sender never used.
  *
- * <p>Not thread-safe: {@link OutboundGuard} synchronizes on the profile. Bounded: at most {@link #MAX_DOMAINS}
- * domains and {@link #MAX_FINGERPRINTS} fingerprints per hour, {@code known-recipients} recipients, and
- * {@link #MAX_NETWORKS} networks are remembered (further ones are counted as new, which errs towards caution).
+ * <p>Not thread-safe: {@link OutboundGuard} synchronizes on the profile, and so does its codec
+ * ({@link OutboundState}: profiles are store state, persisted by the store snapshot). Bounded: at most
+ * {@link #MAX_DOMAINS} domains and {@link #MAX_FINGERPRINTS} fingerprints per hour, {@code known-recipients}
+ * recipients, and {@link #MAX_NETWORKS} networks are remembered (further ones are counted as new, which errs
+ * towards caution).
  */
 final class SenderProfile {
     static final int MESSAGES = 0;
@@ -320,7 +322,7 @@ final class SenderProfile {
         return h;
     }
 
-    // ---- persistence (OutboundSnapshot) ------------------------------------------------------------------------
+    // ---- persistence (OutboundState's codec) -------------------------------------------------------------------
 
     int[] domainTable() {
         return domains;

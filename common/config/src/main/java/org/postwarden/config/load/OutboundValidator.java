@@ -21,7 +21,8 @@ final class OutboundValidator {
                     "hold or defer");
         }
         p.each("outbound.allow-senders", o.allowSenders(), OutboundValidator::sender);
-        p.filePath("outbound.state-path", o.statePath(), "a file path, or \"\" to keep profiles in memory only");
+        p.filePath("outbound.state-path", o.statePath(), "the path of an earlier version's outbound state file to "
+                + "import once, or \"\"");
         p.wholeNumber("outbound.max-profiles", o.maxProfiles(), 100, 10_000_000);
         p.duration("outbound.profile-expiry", o.profileExpiry(), Duration.ofDays(1), Duration.ofDays(3650));
         p.wholeNumber("outbound.known-recipients", o.knownRecipients(), 16, 4096);
