@@ -71,7 +71,14 @@ class SignalRecorderTest {
         PostwardenConfig c = ConfigLoader.load("test", BASE + (extra.contains("bans:") ? "" : BANS) + extra);
         Rules rules = new Rules(c);
         PostwardenMetrics metrics = new PostwardenMetrics(registry);
-        recorder = new SignalRecorder(metrics, time, scanners, new BanListener() {
+        recorder = new SignalRecorder(metrics, time, scanners, listener());
+        engine = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), time), metrics)
+                .withSignals(recorder);
+    }
+
+    /** Writes down bans, refusals and alerts. */
+    BanListener listener() {
+        return new BanListener() {
             @Override
             public void banned(Ban ban, boolean dryRun) {
                 banned.add(ban);
@@ -86,9 +93,7 @@ class SignalRecorderTest {
             public void userAlert(String user, double score, int sources) {
                 alerts.add(user + " " + sources);
             }
-        });
-        engine = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), time), metrics)
-                .withSignals(recorder);
+        };
     }
 
     static InetAddress ip(String s) {
@@ -363,22 +368,7 @@ class SignalRecorderTest {
         org.postwarden.reputation.memory.StoreSnapshot.write((MemoryReputationStore) engine.store(), out);
         MemoryReputationStore fresh = new MemoryReputationStore(engine.rules().storeSettings(), time);
         org.postwarden.reputation.memory.StoreSnapshot.read(fresh, new java.io.ByteArrayInputStream(out.toByteArray()));
-        recorder = new SignalRecorder(new PostwardenMetrics(registry), time, null, new BanListener() {
-            @Override
-            public void banned(Ban ban, boolean dryRun) {
-                banned.add(ban);
-            }
-
-            @Override
-            public void refused(ClientKey key, String reason, String detail) {
-                refused.add(key.cidr() + " " + reason);
-            }
-
-            @Override
-            public void userAlert(String user, double score, int sources) {
-                alerts.add(user + " " + sources);
-            }
-        });
+        recorder = new SignalRecorder(new PostwardenMetrics(registry), time, null, listener());
         return new DecisionEngine(engine.rules(), fresh, new PostwardenMetrics(registry)).withSignals(recorder);
     }
 
