@@ -252,4 +252,34 @@ public final class PostwardenMetrics {
         dnsblTimers.computeIfAbsent(zone, z -> latency("postwarden.dnsbl.query", "DNSBL query latency per zone",
                 Duration.ofNanos(100_000), Duration.ofSeconds(10), "zone", z)).record(nanos, TimeUnit.NANOSECONDS);
     }
+
+    // --- greylisting (labels: fixed strings only) ----------------------------------------------------------------
+
+    /**
+     * A greylisting outcome at RCPT: {@code greylisted} (a first attempt, or one after the retry window: deferred),
+     * {@code early} (a retry before the delay: deferred again), {@code passed} (a retry after the delay),
+     * {@code known} (a triplet that passed before), {@code auto-allowlisted} (a network past
+     * {@code auto-allowlist-after}), {@code lookup-timeout} (pool lookups over budget: not greylisted).
+     */
+    public void greylist(String result) {
+        counter("postwarden.greylist", "Greylisting outcomes at RCPT of doubtful clients", "result", result)
+                .increment();
+    }
+
+    /** A client network became auto-allowlisted (its passed retries reached {@code greylist.auto-allowlist-after}). */
+    public void greylistAutoAllowlisted() {
+        counter("postwarden.greylist.auto.allowlisted", "Client networks that became auto-allowlisted").increment();
+    }
+
+    /** A retry from another address counted because both are in one sender pool: {@code via} cidr, ptr or spf. */
+    public void greylistPoolMatch(String via) {
+        counter("postwarden.greylist.pool.matches", "Greylisting retries matched through a sender pool", "via", via)
+                .increment();
+    }
+
+    /** A sender-pool DNS lookup finished (cache misses): {@code kind} ptr or spf, with its {@code result}. */
+    public void greylistLookup(String kind, String result) {
+        counter("postwarden.greylist.lookups", "Sender-pool DNS lookups by kind and result", "kind", kind,
+                "result", result).increment();
+    }
 }
