@@ -19,7 +19,7 @@ public sealed interface Verdict {
     /**
      * A deferral that Postfix applies only if the rest of its restrictions would permit the request (access(5)
      * {@code DEFER_IF_PERMIT}): a later reject (relay denied, unknown recipient) still rejects. Listeners without
-     * that notion (the milter, which Postfix asks after its own restrictions) answer {@code 450 4.7.1 text}.
+     * that notion (the milter: a milter reply has no if-permit form) answer {@code 450 4.7.1 text}.
      */
     static Verdict deferIfPermit(String text) {
         return new Defer("450", "4.7.1", text, true);
