@@ -30,7 +30,9 @@ import java.util.function.Supplier;
  * {@code postwarden_dnsbl_errors_total{zone,reason}}, {@code postwarden_dnsbl_timeouts_total{zone,phase}},
  * {@code postwarden_dnsbl_query_seconds{zone}}, {@code postwarden_dnsbl_cache_total{result}},
  * {@code postwarden_dnsbl_cache_hit_ratio}, {@code postwarden_dnsbl_zone_failing{zone}},
- * {@code postwarden_dnsbl_own_ip_listed{zone}}; the outbound guard registers its own ({@code postwarden_outbound_*},
+ * {@code postwarden_dnsbl_own_ip_listed{zone}}, greylisting: {@code postwarden_greylist_total{result}},
+ * {@code postwarden_greylist_auto_allowlisted_total}, {@code postwarden_greylist_pool_matches_total{via}},
+ * {@code postwarden_greylist_lookups_total{kind,result}}; the outbound guard registers its own ({@code postwarden_outbound_*},
  * {@code postwarden_queue_*}, {@code postwarden_alert*}) through {@link #registry()}. See docs/metrics.md, which
  * lists every one.
  */
