@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a sender domain's SPF record authorizes. Asynchronous, never blocking its caller: dnsjava's {@code sendAsync}
  * with answers handled on two threads of its own ({@code postwarden-pools-*}) and its own timer for the per-request
  * budget ({@link #withinBudget}). Answers, positive and negative, are cached for {@code cache-ttl}, failures for a
- * minute; lookups in flight are shared ({@link Memo}), and go on after a request stopped waiting, filling the
+ * minute (resolver errors and timeouts; for SPF also SERVFAIL, while a PTR query answered SERVFAIL counts as no name,
+ * as in the scanner check); lookups in flight are shared ({@link Memo}), and go on after a request stopped waiting, filling the
  * cache for the next one.
  *
  * <ul>

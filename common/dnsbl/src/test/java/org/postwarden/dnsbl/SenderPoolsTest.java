@@ -88,7 +88,7 @@ class SenderPoolsTest {
     }
 
     @Test
-    void aFailedLookupIsCachedForAMinuteOnly() throws Exception {
+    void aServfailIsNoPoolAndASilentLookupEndsWithTheBudget() throws Exception {
         dns.failing("1.2.0.192.in-addr.arpa");
         assertEquals(Optional.empty(), get(pools.ptrDomain(ip("192.0.2.1"))));
         assertEquals(1, lookups("ptr", "none"), "SERVFAIL on the PTR: no name");
