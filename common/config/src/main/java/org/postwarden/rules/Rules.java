@@ -41,6 +41,7 @@ public final class Rules {
     private final Map<Signal, Double> weights = new EnumMap<>(Signal.class);
     private final DnsblSettings dnsbl;
     private final BanRules bans;
+    private final GreylistRules greylist;
 
     public Rules(PostwardenConfig c) {
         this.config = c;
@@ -81,6 +82,7 @@ public final class Rules {
         weights.put(Signal.HELO_REJECTED, w.heloRejected());
         this.bans = new BanRules(c);
         this.dnsbl = c.dnsbl().enabled() ? dnsblSettings(c.dnsbl()) : null;
+        this.greylist = c.greylist().enabled() ? GreylistRules.of(c.greylist()) : null;
     }
 
     /**
@@ -105,6 +107,11 @@ public final class Rules {
     /** The compiled {@code bans:} section (thresholds, escalation, lists, guards). */
     public BanRules bans() {
         return bans;
+    }
+
+    /** The compiled {@code greylist:} section, or null when {@code greylist.enabled} is false. */
+    public GreylistRules greylist() {
+        return greylist;
     }
 
     /** The compiled {@code dnsbl:} section, or null when {@code dnsbl.enabled} is false. */
@@ -220,6 +227,7 @@ public final class Rules {
             case "ban" -> k.ban();
             case "dnsbl" -> k.dnsbl();
             case "outbound" -> k.outbound();
+            case "greylist" -> k.greylist();
             default -> new PostwardenConfig.Toggle(true, config.dryRun());
         };
     }

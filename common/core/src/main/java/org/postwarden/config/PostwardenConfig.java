@@ -23,7 +23,8 @@ public record PostwardenConfig(
         Admin admin,
         Ingest ingest,
         Bans bans,
-        Outbound outbound) {
+        Outbound outbound,
+        Greylist greylist) {
 
     /** Policy-delegation listener. */
     public record Policy(boolean enabled, String listen, int maxLineLength, int maxAttributes, int maxRequestBytes,
@@ -60,9 +61,13 @@ public record PostwardenConfig(
     public record Snapshot(String path, Duration interval) {
     }
 
-    /** What is "ours" and what is trusted. */
+    /**
+     * What is "ours" and what is trusted. {@code cleanHistoryMessages}: a host with at least this many accepted
+     * messages and no own score at the tag threshold within {@code store.idle-expiry} has a clean history (0: none
+     * has).
+     */
     public record Networks(List<String> localDomains, List<String> ownNames, List<String> ownAddresses,
-            List<String> trusted) {
+            List<String> trusted, int cleanHistoryMessages) {
     }
 
     /** Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}. */
@@ -71,7 +76,7 @@ public record PostwardenConfig(
 
     /** Per-check switches. */
     public record Checks(Toggle rateLimit, Toggle relay, Toggle helo, Toggle score, Toggle ban, Toggle dnsbl,
-            Toggle outbound) {
+            Toggle outbound, Toggle greylist) {
     }
 
     /** Enable a check and optionally run it in dry-run. */
@@ -227,5 +232,29 @@ public record PostwardenConfig(
             Duration commandTimeout, int maxMessages, long alertDepth, Duration alertOldestAge,
             double alertSenderShare, long alertSenderMinMessages, double alertGrowthPerMinute,
             Duration alertInterval, boolean holdSuspended) {
+    }
+
+    /**
+     * Selective greylisting at RCPT: the triplet (client network /24 or /64, envelope sender, recipient) of a doubtful
+     * client is deferred until it is retried after {@code delay} and within {@code retryWindow}; entries not seen for
+     * {@code maxAge} are forgotten; a network with {@code autoAllowlistAfter} passed retries is no longer greylisted
+     * (0: never). {@code action}: {@code defer-if-permit} (Postfix's DEFER_IF_PERMIT) or {@code defer} (450 at once).
+     * Doubtful: host score plus DNS list weights at least {@code minScore} (0: off), a listing in a zone marked
+     * {@code grey}, no verified reverse name ({@code noReverseName}), a generic-looking HELO ({@code genericHelo}).
+     */
+    public record Greylist(boolean enabled, String action, Duration delay, Duration retryWindow, Duration maxAge,
+            int autoAllowlistAfter, long maxEntries, double minScore, boolean noReverseName, boolean genericHelo,
+            GreylistPools pools) {
+    }
+
+    /**
+     * Sender pools: addresses that count as one sender, so a retry from another address of the pool passes. A pool is
+     * one of {@code networks} (CIDRs), the registered domain of forward-confirmed PTR names ({@code ptr}; registered
+     * domains from {@code publicSuffixList}, "" = a built-in approximation), or the sender domain's SPF record
+     * ({@code spf}). DNS goes to {@code resolver} ("" = the system's); a request waits at most {@code timeout} for
+     * it, one query at most {@code queryTimeout}; answers are cached for {@code cacheTtl}.
+     */
+    public record GreylistPools(List<String> networks, boolean ptr, boolean spf, String resolver, Duration timeout,
+            Duration queryTimeout, Duration cacheTtl, String publicSuffixList) {
     }
 }

@@ -30,7 +30,9 @@ import java.util.function.Supplier;
  * {@code postwarden_dnsbl_errors_total{zone,reason}}, {@code postwarden_dnsbl_timeouts_total{zone,phase}},
  * {@code postwarden_dnsbl_query_seconds{zone}}, {@code postwarden_dnsbl_cache_total{result}},
  * {@code postwarden_dnsbl_cache_hit_ratio}, {@code postwarden_dnsbl_zone_failing{zone}},
- * {@code postwarden_dnsbl_own_ip_listed{zone}}; the outbound guard registers its own ({@code postwarden_outbound_*},
+ * {@code postwarden_dnsbl_own_ip_listed{zone}}, greylisting: {@code postwarden_greylist_total{result}},
+ * {@code postwarden_greylist_auto_allowlisted_total}, {@code postwarden_greylist_pool_matches_total{via}},
+ * {@code postwarden_greylist_lookups_total{kind,result}}; the outbound guard registers its own ({@code postwarden_outbound_*},
  * {@code postwarden_queue_*}, {@code postwarden_alert*}) through {@link #registry()}. See docs/metrics.md, which
  * lists every one.
  */
@@ -251,5 +253,35 @@ public final class PostwardenMetrics {
     public void dnsblLatency(String zone, long nanos) {
         dnsblTimers.computeIfAbsent(zone, z -> latency("postwarden.dnsbl.query", "DNSBL query latency per zone",
                 Duration.ofNanos(100_000), Duration.ofSeconds(10), "zone", z)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    // --- greylisting (labels: fixed strings only) ----------------------------------------------------------------
+
+    /**
+     * A greylisting outcome at RCPT: {@code greylisted} (a first attempt, or one after the retry window: deferred),
+     * {@code early} (a retry before the delay: deferred again), {@code passed} (a retry after the delay),
+     * {@code known} (a triplet that passed before), {@code auto-allowlisted} (a network past
+     * {@code auto-allowlist-after}), {@code lookup-timeout} (pool lookups over budget: not greylisted).
+     */
+    public void greylist(String result) {
+        counter("postwarden.greylist", "Greylisting outcomes at RCPT of doubtful clients", "result", result)
+                .increment();
+    }
+
+    /** A client network became auto-allowlisted (its passed retries reached {@code greylist.auto-allowlist-after}). */
+    public void greylistAutoAllowlisted() {
+        counter("postwarden.greylist.auto.allowlisted", "Client networks that became auto-allowlisted").increment();
+    }
+
+    /** A retry from another address counted because both are in one sender pool: {@code via} cidr, ptr or spf. */
+    public void greylistPoolMatch(String via) {
+        counter("postwarden.greylist.pool.matches", "Greylisting retries matched through a sender pool", "via", via)
+                .increment();
+    }
+
+    /** A sender-pool DNS lookup finished (cache misses): {@code kind} ptr or spf, with its {@code result}. */
+    public void greylistLookup(String kind, String result) {
+        counter("postwarden.greylist.lookups", "Sender-pool DNS lookups by kind and result", "kind", kind,
+                "result", result).increment();
     }
 }

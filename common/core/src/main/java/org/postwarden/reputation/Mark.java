@@ -26,7 +26,9 @@ public enum Mark {
     /** The HELO name of a connection or message was scored (parts: connection or message id, HELO name). */
     HELO("h|"),
     /** A listener scored a relay attempt (parts: client address, lower-cased recipient). */
-    RELAY_ATTEMPT("rd|");
+    RELAY_ATTEMPT("rd|"),
+    /** The message was counted as accepted in its host's history (part: message id). */
+    ACCEPTED("a|");
 
     private final String prefix;
 

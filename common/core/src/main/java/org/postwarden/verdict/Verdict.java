@@ -16,6 +16,15 @@ public sealed interface Verdict {
         return new Defer("450", "4.7.1", text);
     }
 
+    /**
+     * A deferral that Postfix applies only if the rest of its restrictions would permit the request (access(5)
+     * {@code DEFER_IF_PERMIT}): a later reject (relay denied, unknown recipient) still rejects. Listeners without
+     * that notion (the milter: a milter reply has no if-permit form) answer {@code 450 4.7.1 text}.
+     */
+    static Verdict deferIfPermit(String text) {
+        return new Defer("450", "4.7.1", text, true);
+    }
+
     static Verdict reject(String text) {
         return new Reject("550", "5.7.1", text);
     }
@@ -60,8 +69,16 @@ public sealed interface Verdict {
         }
     }
 
-    /** Temporary failure with SMTP code and enhanced status code. */
-    record Defer(String code, String enhanced, String text) implements Verdict {
+    /**
+     * Temporary failure with SMTP code and enhanced status code; {@code ifPermit}: only if the rest of Postfix's
+     * restrictions would permit the request (see {@link #deferIfPermit}).
+     */
+    record Defer(String code, String enhanced, String text, boolean ifPermit) implements Verdict {
+        /** A deferral that applies at once. */
+        public Defer(String code, String enhanced, String text) {
+            this(code, enhanced, text, false);
+        }
+
         @Override
         public Action action() {
             return Action.DEFER;

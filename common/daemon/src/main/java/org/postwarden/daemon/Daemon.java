@@ -5,8 +5,9 @@ import org.postwarden.api.Suspensions;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.dnsbl.DnsScannerCheck;
 import org.postwarden.dnsbl.DnsblClient;
-import org.postwarden.dnsbl.zone.DnsblSettings;
+import org.postwarden.dnsbl.SenderPools;
 import org.postwarden.engine.DecisionEngine;
+import org.postwarden.engine.GreylistCheck;
 import org.postwarden.engine.RecentDecisions;
 import org.postwarden.engine.SignalRecorder;
 import org.postwarden.metrics.PostwardenMetrics;
@@ -124,7 +125,8 @@ public final class Daemon implements AutoCloseable {
         DnsScannerCheck scanners = config.bans().scanners().enabled() && config.bans().threshold() > 0
                 ? DnsScannerCheck.create(config.bans().scanners(), outbound.running()::scannerSuffix, time) : null;
         SignalRecorder signals = new SignalRecorder(metrics, time, scanners, BanListener.NONE);
-        DecisionEngine first = new DecisionEngine(rules, store, metrics, startDnsbl(rules, null, metrics, time))
+        DecisionEngine first = new DecisionEngine(rules, store, metrics, DnsClients.dnsbl(rules, null, metrics, time),
+                DnsClients.pools(rules, null, metrics, time))
                 .withRecent(new RecentDecisions(RecentDecisions.DEFAULT_CAPACITY)).withOutbound(outbound.guard())
                 .withSignals(signals);
         Daemon d = new Daemon(new CurrentEngine(first), metrics, time, snapshots, outbound.withScanners(scanners));
@@ -260,26 +262,6 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * The DNSBL client for {@code rules}: null when {@code dnsbl.enabled} is false, {@code running} when its
-     * settings are unchanged (its warm cache is kept), else a new client with its own-IP monitor started.
-     */
-    private static DnsblClient startDnsbl(Rules rules, DnsblClient running, PostwardenMetrics metrics,
-            TimeSource time) {
-        DnsblSettings s = rules.dnsbl();
-        if (s == null) {
-            return null;
-        }
-        if (running != null && running.settings().equals(s)) {
-            return running;
-        }
-        DnsblClient c = DnsblClient.create(s, metrics, time);
-        c.startOwnIpMonitor();
-        LOG.info("DNSBL on: {} zone entries, resolver {}, wait {}", s.zones().size(),
-                s.resolver() == null ? "from /etc/resolv.conf" : s.resolver(), s.timeout());
-        return c;
-    }
-
-    /**
      * Applies a new configuration without dropping connections: a new engine is swapped in; when the counter
      * layout or the bounds of the outbound profiles changed, the state moves to a new store through an in-memory
      * snapshot (the outbound guard's tables with the rest), and the guard's calls without an engine follow once it
@@ -291,16 +273,18 @@ public final class Daemon implements AutoCloseable {
         Rules rules = new Rules(next);
         ReputationStore store = current.store();
         boolean migrate = !rules.storeSettings().equals(current.rules().storeSettings())
-                || OutboundState.needsNewStore(current.rules().config().outbound(), next.outbound());
+                || OutboundState.needsNewStore(current.rules().config().outbound(), next.outbound())
+                || GreylistCheck.needsNewStore(current.rules().config().greylist(), next.greylist());
         if (migrate) {
             store = new MemoryReputationStore(rules.storeSettings(), context.time());
             OutboundState.carrySuspensions(current.store(), store);
         } else {
             outbound.guard().rules(rules, store);
         }
-        DnsblClient dnsbl = startDnsbl(rules, current.dnsbl(), context.metrics(), context.time());
+        DnsblClient dnsbl = DnsClients.dnsbl(rules, current.dnsbl(), context.metrics(), context.time());
+        SenderPools pools = DnsClients.pools(rules, current.pools(), context.metrics(), context.time());
         outbound.running().rules = rules;
-        engine.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl).withRecent(current.recent())
+        engine.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl, pools).withRecent(current.recent())
                 .withOutbound(outbound.guard()).withSignals(current.signals()));
         if (migrate) {
             // New events already count in the new store; wait (bounded) for decisions still running on the old
@@ -323,6 +307,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (current.dnsbl() != null && current.dnsbl() != dnsbl) {
             current.dnsbl().close();
+        }
+        if (current.pools() != null && current.pools() != pools) {
+            current.pools().close();
         }
         LOG.info("configuration reloaded");
     }
@@ -372,6 +359,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (engine.current().dnsbl() != null) {
             engine.current().dnsbl().close();
+        }
+        if (engine.current().pools() != null) {
+            engine.current().pools().close();
         }
         snapshot();
         LOG.info("postwarden stopped");

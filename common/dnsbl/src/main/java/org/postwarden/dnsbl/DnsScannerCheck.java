@@ -7,25 +7,12 @@ import org.postwarden.config.PostwardenConfig;
 import org.postwarden.model.TimeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xbill.DNS.AAAARecord;
-import org.xbill.DNS.ARecord;
-import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedResolver;
-import org.xbill.DNS.Message;
-import org.xbill.DNS.Name;
-import org.xbill.DNS.PTRRecord;
-import org.xbill.DNS.Rcode;
-import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.ReverseMap;
-import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
-import org.xbill.DNS.Type;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -38,22 +25,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
- * Research scanners by forward-confirmed reverse DNS, asynchronously (dnsjava {@code sendAsync} on two daemon
- * threads of its own, never an event loop): the PTR names of the address; those ending in a configured suffix
- * (shodan.io, censys-scanner.com, ...) are looked up forward (A or AAAA), and the first that resolves back to the
- * address is the answer. Answers, positive or negative, are cached for {@code bans.scanners.cache-ttl}; concurrent
+ * Research scanners by forward-confirmed reverse DNS ({@link ReverseDns}), asynchronously (dnsjava {@code sendAsync}
+ * on two daemon threads of its own, never an event loop): the PTR names of the address; those ending in a configured
+ * suffix (shodan.io, censys-scanner.com, ...) are looked up forward (A or AAAA), and the first that resolves back to
+ * the address is the answer. Answers, positive or negative, are cached for {@code bans.scanners.cache-ttl}; concurrent
  * lookups of one address share one query. A lookup that fails or exceeds {@code bans.scanners.timeout} is "not a
  * scanner" (and is not cached, so it is asked again next time). Thread-safe.
  */
 public final class DnsScannerCheck implements ScannerCheck, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DnsScannerCheck.class);
-    private static final int MAX_NAMES = 4;
-    private final Resolver resolver;
     private final Duration timeout;
     private final UnaryOperator<String> suffix;
     private final Cache<InetAddress, Optional<String>> cache;
     private final Map<InetAddress, CompletableFuture<Optional<String>>> inFlight = new ConcurrentHashMap<>();
     private final ExecutorService executor;
+    private final ReverseDns reverse;
 
     /**
      * @param resolver where queries go
@@ -64,7 +50,6 @@ public final class DnsScannerCheck implements ScannerCheck, AutoCloseable {
      */
     public DnsScannerCheck(Resolver resolver, Duration timeout, Duration cacheTtl, UnaryOperator<String> suffix,
             TimeSource time) {
-        this.resolver = resolver;
         this.timeout = timeout;
         this.suffix = suffix;
         this.cache = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(cacheTtl).ticker(time::nanos)
@@ -75,6 +60,7 @@ public final class DnsScannerCheck implements ScannerCheck, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.reverse = new ReverseDns(resolver, executor);
     }
 
     /** A check on the resolver of {@code bans.scanners} ("" = the system's). */
@@ -124,46 +110,7 @@ public final class DnsScannerCheck implements ScannerCheck, AutoCloseable {
     }
 
     private CompletionStage<Optional<String>> lookup(InetAddress a) {
-        Message ptr = Message.newQuery(Record.newRecord(ReverseMap.fromAddress(a), Type.PTR, DClass.IN));
-        return resolver.sendAsync(ptr, executor).thenCompose(answer -> {
-            List<String> names = new ArrayList<>();
-            if (answer.getRcode() == Rcode.NOERROR) {
-                for (Record r : answer.getSection(Section.ANSWER)) {
-                    if (r instanceof PTRRecord p && names.size() < MAX_NAMES) {
-                        String name = p.getTarget().toString(true);
-                        if (suffix.apply(name) != null) {
-                            names.add(name);
-                        }
-                    }
-                }
-            }
-            return confirm(a, names, 0);
-        });
-    }
-
-    /** The first of {@code names} from index {@code i} whose forward lookup contains {@code a}. */
-    private CompletionStage<Optional<String>> confirm(InetAddress a, List<String> names, int i) {
-        if (i >= names.size()) {
-            return CompletableFuture.completedFuture(Optional.empty());
-        }
-        String name = names.get(i);
-        int type = a.getAddress().length == 4 ? Type.A : Type.AAAA;
-        Message q;
-        try {
-            q = Message.newQuery(Record.newRecord(Name.fromString(name, Name.root), type, DClass.IN));
-        } catch (org.xbill.DNS.TextParseException e) {
-            return confirm(a, names, i + 1);
-        }
-        return resolver.sendAsync(q, executor).thenCompose(answer -> {
-            for (Record r : answer.getSection(Section.ANSWER)) {
-                InetAddress back = r instanceof ARecord ar ? ar.getAddress()
-                        : r instanceof AAAARecord aaaa ? aaaa.getAddress() : null;
-                if (a.equals(back)) {
-                    return CompletableFuture.completedFuture(Optional.of(name));
-                }
-            }
-            return confirm(a, names, i + 1);
-        });
+        return reverse.confirmed(a, name -> suffix.apply(name) != null);
     }
 
     @Override

@@ -12,6 +12,10 @@
  * {@code ZoneTable}, {@code Zone} and {@code ZoneHealth} hold the configured zones and which of them are failing
  * (gauge, log lines); {@code AnswerCache} memoizes answers, per-target summaries and per-event lookups over
  * {@code Memo} and shares computations in flight; {@code OwnIpMonitor} watches our own addresses.
+ * {@link org.postwarden.dnsbl.SenderPools}, greylisting's sender pools, shares {@code ReverseDns} (forward-confirmed
+ * PTR names) with the scanner check, walks SPF records ({@code SpfRecord}, {@code SpfWalker},
+ * {@link org.postwarden.dnsbl.SpfPolicy}) and takes registered domains from
+ * {@link org.postwarden.dnsbl.RegisteredDomains}; it has two threads and a timer of its own.
  *
  * <p>Thread-safety: the client and all its parts are thread-safe and never block their caller (dnsjava's async
  * API, the client's own two threads and timer; no Netty event loop ever waits on DNS). Zones, filters and settings

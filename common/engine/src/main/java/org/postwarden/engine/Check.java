@@ -1,6 +1,7 @@
 package org.postwarden.engine;
 
 import org.postwarden.model.MailEvent;
+import org.postwarden.reputation.ReputationStore;
 import org.postwarden.rules.Rules;
 
 import java.util.concurrent.CompletionStage;
@@ -22,6 +23,14 @@ public interface Check {
      */
     default CompletionStage<?> prepare(MailEvent event, Rules rules) {
         return null;
+    }
+
+    /**
+     * Like {@link #prepare(MailEvent, Rules)}, for a check whose I/O depends on what the store holds (it may read
+     * the store, never write it). The engine calls this one; by default it calls the other.
+     */
+    default CompletionStage<?> prepare(MailEvent event, Rules rules, ReputationStore store) {
+        return prepare(event, rules);
     }
 
     /** Evaluates the event in {@code ctx}; adds findings and signals to it. Must not block. */

@@ -19,7 +19,6 @@ import org.postwarden.rules.Rules;
 import org.postwarden.text.LogSafe;
 import org.postwarden.verdict.Action;
 import org.postwarden.verdict.Decision;
-import org.postwarden.verdict.Finding;
 import org.postwarden.verdict.Verdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +32,7 @@ import java.util.concurrent.CompletionStage;
 /**
  * Turns events into decisions. Order: explicit trust ({@code allowlist.trust-ok} ⇒ OK), exemptions (allowlist and
  * own addresses ⇒ DUNNO, nothing counted), counting, then the checks in order ban, concurrency, rate-limit, relay,
- * helo, content, outbound, dnsbl, score (score last, so it sees the signals of this very event). The most severe proposed outcome wins; outcomes proposed
+ * helo, content, outbound, dnsbl, score (so it sees the signals of this very event), greylist (so it sees the score). The most severe proposed outcome wins; outcomes proposed
  * only by dry-run checks become {@code WARN would <action>: <text>}.
  */
 public final class DecisionEngine implements Engine {
@@ -59,8 +58,18 @@ public final class DecisionEngine implements Engine {
      * client stays the caller's to close (the daemon closes it when a reload replaces it).
      */
     public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, DnsblClient dnsbl) {
+        this(rules, store, metrics, dnsbl, null);
+    }
+
+    /**
+     * The default checks as above, greylisting last with the sender pools' DNS lookups through {@code pools} (null:
+     * configured pool networks only). Both clients stay the caller's to close.
+     */
+    public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, DnsblClient dnsbl,
+            org.postwarden.dnsbl.SenderPools pools) {
         this(rules, store, metrics, withDnsbl(dnsbl, List.of(new BanCheck(), new ConcurrencyCheck(), new RateLimitCheck(),
-                new RelayCheck(), new HeloCheck(), new ContentCheck(), new OutboundCheck(), new ScoreCheck())), dnsbl);
+                new RelayCheck(), new HeloCheck(), new ContentCheck(), new OutboundCheck(), new ScoreCheck(),
+                new GreylistCheck(pools, metrics))), dnsbl);
     }
 
     public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks) {
@@ -188,6 +197,16 @@ public final class DecisionEngine implements Engine {
         return out;
     }
 
+    /** The sender pools' DNS lookups the greylist check uses, or null. */
+    public org.postwarden.dnsbl.SenderPools pools() {
+        for (Check c : checks) {
+            if (c instanceof GreylistCheck g) {
+                return g.pools();
+            }
+        }
+        return null;
+    }
+
     /** The DNSBL client the DNSBL check uses, or null when DNSBL scoring is off. */
     public DnsblClient dnsbl() {
         return dnsbl;
@@ -261,7 +280,7 @@ public final class DecisionEngine implements Engine {
                 if (!rules.enabled(c.name())) {
                     continue;
                 }
-                CompletionStage<?> s = c.prepare(event, rules);
+                CompletionStage<?> s = c.prepare(event, rules, store);
                 if (s != null) {
                     if (waiting == null) {
                         waiting = new java.util.ArrayList<>(2);
@@ -340,47 +359,12 @@ public final class DecisionEngine implements Engine {
                 c.evaluate(ctx);
             }
         }
-        Decision d = combine(ctx.findings());
+        Decision d = Outcomes.combine(ctx.findings(), rules);
+        ClientHistory.observe(ctx, d);
         if (event.stage() == org.postwarden.model.SmtpStage.END_OF_MESSAGE && event.client() != null) {
             return d.withHostScore(store.score(ClientKey.of(event.client(), KeyLevel.HOST, rules.widePrefix())));
         }
         return d;
-    }
-
-    private Decision combine(List<Finding> findings) {
-        Finding enforced = null;
-        Finding would = null;
-        for (Finding f : findings) {
-            if (f.proposed().compareTo(Action.PASS) <= 0) {
-                continue;
-            }
-            if (would == null || f.proposed().compareTo(would.proposed()) > 0) {
-                would = f;
-            }
-            if (!f.dryRun() && (enforced == null || f.proposed().compareTo(enforced.proposed()) > 0)) {
-                enforced = f;
-            }
-        }
-        Verdict wouldV = toVerdict(would);
-        Verdict enforcedV = toVerdict(enforced);
-        if (enforced == null && would != null) {
-            enforcedV = Verdict.warn("would " + would.proposed().label() + ": " + would.detail());
-        }
-        return new Decision(enforcedV, wouldV, findings, false);
-    }
-
-    private Verdict toVerdict(Finding f) {
-        if (f == null) {
-            return Verdict.PASS;
-        }
-        return switch (f.proposed()) {
-            case TAG -> Verdict.tag(rules.config().scoring().tagHeader(), f.detail());
-            case HOLD -> Verdict.hold(f.detail());
-            case DEFER -> Verdict.defer(f.detail());
-            case REJECT -> Verdict.reject(f.detail());
-            case WARN -> Verdict.warn(f.detail());
-            case PASS, ACCEPT -> Verdict.PASS;
-        };
     }
 
     private static void log(MailEvent e, Decision d) {

@@ -58,6 +58,7 @@ public final class DnsblCheck implements Check {
             DnsblZone z = h.zone();
             ctx.weigh(z.allowlist() ? Signal.DNSWL : Signal.DNSBL, z.weight(), z.domain(), h.detail(),
                     !ctx.repeat());
+            ctx.listedIn(z);
         }
         for (DnsblAnswers.Problem p : a.problems()) {
             ctx.note("dnsbl-" + p.failure().reason().label(), a.what() + ": " + p.domain() + " scores nothing ("

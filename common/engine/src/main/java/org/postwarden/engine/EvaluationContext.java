@@ -38,6 +38,9 @@ public final class EvaluationContext {
     private boolean newMessage;
     private boolean newContent;
     private org.postwarden.outbound.OutboundGuard outbound;
+    private boolean dnswlListed;
+    private String greyZone;
+    private String greyZoneDryRun;
 
     EvaluationContext(MailEvent event, Rules rules, ReputationStore store, Consumer<Signal> signalSink) {
         this.event = event;
@@ -206,6 +209,37 @@ public final class EvaluationContext {
             }
         }
         findings.add(new Finding(check, signal.label(), Action.PASS, weight, 0, detail, dryRun));
+    }
+
+    /**
+     * Notes that the client (or its HELO name, or its sender domain) is listed in {@code zone}'s entry: an allowlist
+     * entry makes it DNSWL-listed, a {@code grey} entry doubtful for greylisting (in dry-run only if the current check
+     * is in dry-run).
+     */
+    void listedIn(org.postwarden.dnsbl.zone.DnsblZone zone) {
+        if (zone.allowlist()) {
+            dnswlListed = true;
+        }
+        if (zone.grey()) {
+            if (dryRun) {
+                greyZoneDryRun = greyZoneDryRun == null ? zone.domain() : greyZoneDryRun;
+            } else {
+                greyZone = greyZone == null ? zone.domain() : greyZone;
+            }
+        }
+    }
+
+    /** Whether a DNSWL entry (negative weight) lists the client, its HELO or its sender domain in this decision. */
+    public boolean dnswlListed() {
+        return dnswlListed;
+    }
+
+    /**
+     * The first zone with a matching {@code grey} entry in this decision, from an enforcing DNSBL check, or, if
+     * {@code includeDryRun}, from a dry-run one; null when none.
+     */
+    public String greyZone(boolean includeDryRun) {
+        return greyZone != null || !includeDryRun ? greyZone : greyZoneDryRun;
     }
 
     /** The sum of {@link #weigh} weights of enforcing checks, plus those of dry-run checks if asked. */

@@ -53,14 +53,47 @@ public final class HeloCheck implements Check {
             ctx.signal(Signal.HELO_CLAIMS_OUR_NAME, "HELO " + shown + " claims one of our names");
             return;
         }
-        for (Pattern p : ctx.rules().genericHelo()) {
-            if (p.matcher(helo).matches()) {
-                ctx.signal(Signal.HELO_GENERIC, "HELO " + shown + " is a generic name (" + p.pattern() + ")");
-                return;
-            }
+        Pattern p = genericPattern(ctx.rules(), helo);
+        if (p != null) {
+            ctx.signal(Signal.HELO_GENERIC, "HELO " + shown + " is a generic name (" + p.pattern() + ")");
+            return;
         }
-        if (helo.indexOf('.') < 0 || helo.endsWith(".") && helo.indexOf('.') == helo.length() - 1) {
+        if (!fullyQualified(helo)) {
             ctx.signal(Signal.HELO_NOT_FQDN, "HELO " + shown + " is not a fully-qualified domain name");
         }
+    }
+
+    /** The first of {@code helo.generic-patterns} that matches the whole of {@code helo}, or null. */
+    static Pattern genericPattern(org.postwarden.rules.Rules rules, String helo) {
+        for (Pattern p : rules.genericHelo()) {
+            if (p.matcher(helo).matches()) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Whether {@code helo} (not an address literal) has a dot other than a trailing one. */
+    static boolean fullyQualified(String helo) {
+        return !(helo.indexOf('.') < 0 || helo.endsWith(".") && helo.indexOf('.') == helo.length() - 1);
+    }
+
+    /**
+     * Why {@code helo} looks generic, for greylisting: it matches {@code helo.generic-patterns}, is not
+     * fully qualified, is an address literal, or is empty; null when it looks like a host name.
+     */
+    static String genericLooking(org.postwarden.rules.Rules rules, String helo) {
+        String h = helo.trim();
+        if (h.isEmpty()) {
+            return "no HELO";
+        }
+        if (h.startsWith("[") && h.endsWith("]")) {
+            return "HELO " + LogSafe.escape(h, 100) + " is an address literal";
+        }
+        Pattern p = genericPattern(rules, h);
+        if (p != null) {
+            return "HELO " + LogSafe.escape(h, 100) + " is a generic name (" + p.pattern() + ")";
+        }
+        return fullyQualified(h) ? null : "HELO " + LogSafe.escape(h, 100) + " is not a fully-qualified name";
     }
 }

@@ -5,11 +5,13 @@
  * the findings by severity and honours global and per-check dry-run. Log signals (what only logs show: PREGREET,
  * failed logins, TLS failures) take another way in: {@link org.postwarden.engine.SignalRecorder} scores them into
  * the same store and issues escalating bans under {@link org.postwarden.rules.BanRules}, which
- * {@link org.postwarden.engine.BanCheck} then enforces at every stage.
+ * {@link org.postwarden.engine.BanCheck} then enforces at every stage. {@link org.postwarden.engine.GreylistCheck},
+ * last, greylists the first attempts of doubtful clients at RCPT; its triplets, and the hosts' history that tells a
+ * clean host ({@code ClientHistory}), are store tables.
  *
  * <p>Thread-safety: {@link org.postwarden.engine.DecisionEngine} is immutable and safe for concurrent use; it never
  * blocks (store operations are short, in-memory). A check that needs I/O starts it in {@code Check#prepare} (the
- * DNSBL check's lookups); the evaluation runs when every prepared stage is done — at once, on the calling thread,
+ * DNSBL check's lookups, the greylist check's sender-pool lookups, bounded by {@code greylist.pools.timeout}); the evaluation runs when every prepared stage is done — at once, on the calling thread,
  * when they already are (cached answers), else on the thread that completes the last one (never a Netty event
  * loop for DNS). DNSBL/DNSWL weights count for the current decision only ({@code EvaluationContext#weigh}), never
  * in the stored scores. {@code SignalRecorder} keeps bounded,

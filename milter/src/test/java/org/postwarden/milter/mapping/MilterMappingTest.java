@@ -61,6 +61,8 @@ class MilterMappingTest {
         assertEquals('c', MilterReplyMapper.reply(Verdict.warn("would defer"), SmtpStage.RCPT, "as-decided").command());
         assertEquals('c', MilterReplyMapper.reply(new Verdict.Accept("trust"), SmtpStage.MAIL, "as-decided")
                 .command(), "explicit trust is not a milter accept (that would skip the rest of the message)");
+        assertEquals("450 4.7.1 greylisted\0", text(MilterReplyMapper.reply(Verdict.deferIfPermit("greylisted"),
+                SmtpStage.RCPT, "as-decided")), "a milter reply has no if-permit form: a plain 450");
         assertEquals("450 4.7.1 slow down\0", text(MilterReplyMapper.reply(Verdict.defer("slow down"), SmtpStage.RCPT,
                 "reject")), "connect-refusal applies at connect only");
         assertEquals("550 5.7.1 slow down\0", text(MilterReplyMapper.reply(Verdict.defer("slow down"),

@@ -44,6 +44,9 @@ class PolicyMappingTest {
         assertEquals("DUNNO", PolicyReplyMapper.toAction(Verdict.tag("X-Postwarden-Score", "4.0"),
                 SmtpStage.END_OF_MESSAGE), "PREPEND is not allowed at end of data");
         assertEquals("450 4.7.1 slow down", PolicyReplyMapper.toAction(Verdict.defer("slow down"), SmtpStage.RCPT));
+        assertEquals("DEFER_IF_PERMIT greylisted, try again in 300 seconds", PolicyReplyMapper.toAction(
+                Verdict.deferIfPermit("greylisted, try again in 300 seconds"), SmtpStage.RCPT),
+                "Postfix defers only if its later restrictions would permit, with 450 4.7.1 and the text");
         assertEquals("550 5.7.1 go away", PolicyReplyMapper.toAction(Verdict.reject("go away"), SmtpStage.RCPT));
         assertEquals("HOLD check", PolicyReplyMapper.toAction(Verdict.hold("check"), SmtpStage.RCPT));
         assertEquals("WARN would defer: x", PolicyReplyMapper.toAction(Verdict.warn("would defer: x"), SmtpStage.RCPT));

@@ -18,6 +18,7 @@ final class ChecksHeloValidator {
         p.present("checks.ban", k.ban());
         p.present("checks.dnsbl", k.dnsbl());
         p.present("checks.outbound", k.outbound());
+        p.present("checks.greylist", k.greylist());
     }
 
     static void helo(PostwardenConfig.Helo h, Problems p) {

@@ -31,5 +31,6 @@ final class ConfigValidator {
         p.ifPresent("bans", c.bans(), s -> BansValidator.validate(s, p));
         p.ifPresent("outbound", c.outbound(), s -> OutboundValidator.validate(s, p));
         p.ifPresent("helo", c.helo(), s -> ChecksHeloValidator.helo(s, p));
+        p.ifPresent("greylist", c.greylist(), s -> GreylistValidator.validate(s, c.policy(), c.milter(), p));
     }
 }

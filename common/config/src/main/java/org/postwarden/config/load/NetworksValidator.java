@@ -12,6 +12,7 @@ final class NetworksValidator {
         p.strings("networks.own-names", n.ownNames());
         p.cidrs("networks.own-addresses", n.ownAddresses());
         p.cidrs("networks.trusted", n.trusted());
+        p.wholeNumber("networks.clean-history-messages", n.cleanHistoryMessages(), 0, 1_000_000);
     }
 
     static void allowlist(PostwardenConfig.Allowlist a, Problems p) {

@@ -4,12 +4,15 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * Parses zone entries in postscreen's syntax, {@code domain[=d.d.d.d][*weight]}:
+ * Parses zone entries in postscreen's syntax, {@code domain[=d.d.d.d][*weight]}, with an optional trailing word
+ * {@code grey} (separated by white space) that marks an entry whose listing makes a client doubtful for greylisting:
  * <ul>
  *   <li>{@code zen.spamhaus.org} — any listing adds 1 point;</li>
  *   <li>{@code zen.spamhaus.org=127.0.0.[10;11]*8} — codes 127.0.0.10 and .11 add 8 points;</li>
  *   <li>{@code list.dnswl.org=127.0.[0..255].[1..3]*-5} — allowlist: 5 points off;</li>
- *   <li>{@code dbl.spamhaus.org=127.0.1.[2..99]*4} as an RHSBL zone for HELO names or sender domains.</li>
+ *   <li>{@code dbl.spamhaus.org=127.0.1.[2..99]*4} as an RHSBL zone for HELO names or sender domains;</li>
+ *   <li>{@code bl.spamcop.net*1 grey} — adds 1 point and greylists; {@code b.barracudacentral.org*0 grey} only
+ *   greylists.</li>
  * </ul>
  * The weight may be a decimal ({@code *2.5}), from -1000 to 1000. Errors are {@link IllegalArgumentException}s
  * whose message says what is wrong and what was expected; the config validator shows them with the key.
@@ -21,6 +24,8 @@ public final class DnsblZoneParser {
     static final int LONGEST_IP_PREFIX = 64;
     private static final Pattern LABEL = Pattern.compile("[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?");
     private static final Pattern WEIGHT = Pattern.compile("[+-]?\\d{1,4}(?:\\.\\d{1,3})?");
+    /** The greylisting marker after the entry, e.g. {@code bl.spamcop.net*2 grey}. */
+    private static final Pattern GREY = Pattern.compile("(?i)^(.*\\S)\\s+grey$");
 
     private DnsblZoneParser() {
     }
@@ -36,6 +41,12 @@ public final class DnsblZoneParser {
                     + "zen.spamhaus.org*3)");
         }
         String s = spec.trim();
+        boolean grey = false;
+        java.util.regex.Matcher g = GREY.matcher(s);
+        if (g.matches()) {
+            grey = true;
+            s = g.group(1);
+        }
         double weight = 1;
         int star = s.lastIndexOf('*');
         if (star >= 0) {
@@ -57,7 +68,12 @@ public final class DnsblZoneParser {
             s = s.substring(0, eq).trim();
         }
         String domain = domain(s, kind);
-        return new DnsblZone(domain, filter, weight, kind, spec.trim());
+        if (grey && weight < 0) {
+            throw new IllegalArgumentException("\"grey\" on an allowlist entry (weight " + weight + "): a listed "
+                    + "client cannot be both trusted and doubtful (expected: grey only on entries with a weight of 0 "
+                    + "or more)");
+        }
+        return new DnsblZone(domain, filter, weight, kind, spec.trim(), grey);
     }
 
     private static String domain(String raw, ZoneKind kind) {
@@ -103,6 +119,10 @@ public final class DnsblZoneParser {
      */
     public static boolean embedsDqsKey(String spec) {
         String d = spec.toLowerCase(Locale.ROOT).trim();
+        java.util.regex.Matcher g = GREY.matcher(d);
+        if (g.matches()) {
+            d = g.group(1);
+        }
         int cut = indexOfAny(d);
         if (cut >= 0) {
             d = d.substring(0, cut);
