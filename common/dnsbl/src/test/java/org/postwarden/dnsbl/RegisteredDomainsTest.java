@@ -73,7 +73,11 @@ class RegisteredDomainsTest {
     void debiansListWhenInstalled() throws Exception {
         Path debian = Path.of("/usr/share/publicsuffix/public_suffix_list.dat");
         if (!Files.isReadable(debian)) {
-            return;
+            String why = "SKIPPED " + getClass().getSimpleName() + ": install Debian package publicsuffix (" + debian
+                    + " is missing)";
+            System.err.println(why);
+            org.junit.jupiter.api.Assertions.assertNotEquals("true", System.getenv("CI"), why);
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, why);
         }
         RegisteredDomains d = RegisteredDomains.load(debian);
         assertEquals("outlook.com", d.of("mail-db8eur05on2101.outbound.protection.outlook.com"));
