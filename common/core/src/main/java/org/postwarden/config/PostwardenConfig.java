@@ -60,9 +60,13 @@ public record PostwardenConfig(
     public record Snapshot(String path, Duration interval) {
     }
 
-    /** What is "ours" and what is trusted. */
+    /**
+     * What is "ours" and what is trusted, which server ports are submission services (their clients are refused
+     * before AUTH only for a ban of that very host), and how many accepted messages make a clean history (a host
+     * judged by its own score and bans only, not by its network's).
+     */
     public record Networks(List<String> localDomains, List<String> ownNames, List<String> ownAddresses,
-            List<String> trusted) {
+            List<String> trusted, List<Integer> submissionPorts, int cleanHistoryMessages) {
     }
 
     /** Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}. */
@@ -94,9 +98,13 @@ public record PostwardenConfig(
     public record Window(Duration window, long max) {
     }
 
-    /** Scores with exponential decay. */
-    public record Scoring(Duration halfLife, double subnetFactor, Weights weights, Thresholds thresholds,
-            String tagHeader) {
+    /**
+     * Scores with exponential decay. A network's score (IPv4 /24, IPv6 wide prefix) is the sum of its hosts'
+     * contributions, each capped, and counts only once {@code subnetMinHosts} distinct hosts (IPv6: /64s)
+     * contributed.
+     */
+    public record Scoring(Duration halfLife, double subnetFactor, int subnetMinHosts, Weights weights,
+            Thresholds thresholds, String tagHeader) {
     }
 
     /** Signal weights (score points). */
