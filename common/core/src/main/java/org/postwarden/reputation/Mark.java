@@ -23,6 +23,8 @@ public enum Mark {
     RECIPIENT_COUNT("rc|"),
     /** The content fingerprint of the message was counted (part: message id). */
     CONTENT("f|"),
+    /** The message was counted as accepted into its host's history (part: message id). */
+    ACCEPTED("a|"),
     /** The HELO name of a connection or message was scored (parts: connection or message id, HELO name). */
     HELO("h|"),
     /** A listener scored a relay attempt (parts: client address, lower-cased recipient). */

@@ -16,6 +16,14 @@ public sealed interface Verdict {
         return new Defer("450", "4.7.1", text);
     }
 
+    /**
+     * A defer that must stay temporary: no listener setting (e.g. the milter's {@code connect-refusal: reject}) turns
+     * it into a reject. For a network-level refusal without a ban.
+     */
+    static Verdict deferOnly(String text) {
+        return new Defer("450", "4.7.1", text, true);
+    }
+
     static Verdict reject(String text) {
         return new Reject("550", "5.7.1", text);
     }
@@ -60,8 +68,15 @@ public sealed interface Verdict {
         }
     }
 
-    /** Temporary failure with SMTP code and enhanced status code. */
-    record Defer(String code, String enhanced, String text) implements Verdict {
+    /**
+     * Temporary failure with SMTP code and enhanced status code; {@code temporaryOnly}: never turned into a
+     * reject by a listener's settings (a network-level refusal without a ban).
+     */
+    record Defer(String code, String enhanced, String text, boolean temporaryOnly) implements Verdict {
+        public Defer(String code, String enhanced, String text) {
+            this(code, enhanced, text, false);
+        }
+
         @Override
         public Action action() {
             return Action.DEFER;

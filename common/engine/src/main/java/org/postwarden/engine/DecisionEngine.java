@@ -342,9 +342,24 @@ public final class DecisionEngine implements Engine {
         }
         Decision d = combine(ctx.findings());
         if (event.stage() == org.postwarden.model.SmtpStage.END_OF_MESSAGE && event.client() != null) {
-            return d.withHostScore(store.score(ClientKey.of(event.client(), KeyLevel.HOST, rules.widePrefix())));
+            countAccepted(ctx, d);
+            return d.withHostScore(store.score(ctx.host()));
         }
         return d;
+    }
+
+    /**
+     * Counts a message accepted at END-OF-MESSAGE into its host's history (once per message, whichever listeners
+     * report it): the clean history of {@code networks.clean-history-messages}. A message deferred, rejected or held
+     * is not accepted.
+     */
+    private void countAccepted(EvaluationContext ctx, Decision d) {
+        Action a = d.verdict().action();
+        if (a == Action.DEFER || a == Action.REJECT || a == Action.HOLD || rules.cleanHistoryMessages() <= 0
+                || !EventRecorder.firstFor(store.marks(), org.postwarden.reputation.Mark.ACCEPTED, ctx.event())) {
+            return;
+        }
+        NetworkScores.accepted(store, ctx.levels().member());
     }
 
     private Decision combine(List<Finding> findings) {
@@ -376,7 +391,8 @@ public final class DecisionEngine implements Engine {
         return switch (f.proposed()) {
             case TAG -> Verdict.tag(rules.config().scoring().tagHeader(), f.detail());
             case HOLD -> Verdict.hold(f.detail());
-            case DEFER -> Verdict.defer(f.detail());
+            case DEFER -> ScoreCheck.NETWORK_REASON.equals(f.reason()) ? Verdict.deferOnly(f.detail())
+                    : Verdict.defer(f.detail());
             case REJECT -> Verdict.reject(f.detail());
             case WARN -> Verdict.warn(f.detail());
             case PASS, ACCEPT -> Verdict.PASS;
