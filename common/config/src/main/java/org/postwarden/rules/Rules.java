@@ -109,8 +109,8 @@ public final class Rules {
 
     /**
      * The most one host (IPv6: one /64) adds to its network's score: the host's own ban threshold, or with bans off
-     * the highest positive score threshold (beyond it the host is refused by its own score anyway); unlimited when
-     * scores decide nothing.
+     * the reject threshold (if 0 the defer, then the tag threshold: beyond it the host is refused by its own score
+     * anyway); unlimited when scores decide nothing.
      */
     private static double contributionCap(PostwardenConfig c) {
         PostwardenConfig.Thresholds t = c.scoring().thresholds();

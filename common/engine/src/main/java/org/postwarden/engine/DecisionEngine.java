@@ -34,7 +34,8 @@ import java.util.concurrent.CompletionStage;
  * Turns events into decisions. Order: explicit trust ({@code allowlist.trust-ok} ⇒ OK), exemptions (allowlist and
  * own addresses ⇒ DUNNO, nothing counted), counting, then the checks in order ban, concurrency, rate-limit, relay,
  * helo, content, outbound, dnsbl, score (score last, so it sees the signals of this very event). The most severe proposed outcome wins; outcomes proposed
- * only by dry-run checks become {@code WARN would <action>: <text>}.
+ * only by dry-run checks become {@code WARN would <action>: <text>}; a network-level defer stays temporary
+ * ({@link Verdict#deferOnly}). A message accepted at END-OF-MESSAGE counts into its host's clean history.
  */
 public final class DecisionEngine implements Engine {
     private static final Logger DECISIONS = LoggerFactory.getLogger("org.postwarden.decision");
