@@ -8,12 +8,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postwarden.api.LogSignal;
 import org.postwarden.api.Suspensions;
 import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.daemon.Daemon;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Cidr;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.ManualTimeSource;
+import org.postwarden.model.Signal;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.verdict.Action;
 import org.postwarden.verdict.Decision;
@@ -289,6 +292,46 @@ class AdminApiTest {
         assertEquals(400, call("GET", "/admin/report?top=0", token(), null).statusCode());
         assertEquals(400, call("GET", "/admin/explain", token(), null).statusCode());
         assertEquals(400, call("GET", "/admin/explain?ip=not-an-ip", token(), null).statusCode());
+    }
+
+    @Test
+    void explainShowsTheNetworkScoreItsContributorsTheCapAndTheHostsHistory() throws Exception {
+        start("");
+        for (int i = 0; i < 5; i++) {
+            decide(MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("milter").client("203.0.113.70")
+                    .clientPort(100 + i).queueId("Q" + i).build());
+        }
+        for (String h : List.of("10", "11", "12")) {
+            for (int i = 0; i < 2; i++) {
+                daemon.engine().current().observe(LogSignal.of(Signal.PREGREET, Cidr.parseAddress("203.0.113." + h),
+                        "test"));
+            }
+        }
+        JsonNode first = ok("GET", "/admin/explain?ip=203.0.113.50", null);
+        JsonNode net = first.path("network");
+        assertEquals("203.0.113.0/24", net.path("cidr").asText());
+        assertEquals(48.0, net.path("score").asDouble(), 0.01, "three hosts, 16 each");
+        assertEquals(3, net.path("contributors").asInt());
+        assertEquals(3, net.path("minContributors").asInt());
+        assertEquals(20.0, net.path("contributionCap").asDouble(), "bans.threshold");
+        assertTrue(net.path("judged").asBoolean(), net.toString());
+        assertTrue(first.path("history").isNull(), "nothing known of that host");
+        assertEquals("defer", decide(rcpt("203.0.113.50", 9, "x@example.test")).verdict().action().label());
+        JsonNode clean = ok("GET", "/admin/explain?ip=203.0.113.70", null);
+        assertEquals(5, clean.path("history").path("acceptedMessages").asInt());
+        assertTrue(clean.path("history").path("clean").asBoolean());
+        assertFalse(clean.path("network").path("judged").asBoolean());
+        assertEquals("pass", decide(rcpt("203.0.113.70", 10, "x@example.test")).verdict().action().label());
+
+        Run text = ctlHere("explain", "203.0.113.50");
+        assertTrue(text.out().contains("network 203.0.113.0/24: score 48 from 3 contributing host(s), needs 3 "
+                + "(scoring.subnet-min-hosts); each host adds at most 20;"), text.out());
+        Run history = ctlHere("explain", "203.0.113.70");
+        assertTrue(history.out().contains("history of 203.0.113.70/32: 5 accepted message(s)")
+                && history.out().contains("CLEAN, judged by its own score and bans only"), history.out());
+        Run user = ctlHere("explain", "alice");
+        assertTrue(user.out().contains("sending score (its own signals, e.g. quota overruns; never added to its "
+                + "addresses): 0"), user.out());
     }
 
     @Test

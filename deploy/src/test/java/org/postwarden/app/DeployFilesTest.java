@@ -279,6 +279,9 @@ public class DeployFilesTest {
         Exec.Result p = Exec.run(Duration.ofSeconds(30), "postconf", "-c", pf.toString(), "-P");
         assertTrue(p.output().contains("submission/inet/smtpd_relay_restrictions = check_policy_service"
                 + " { inet:127.0.0.1:10033, timeout=10s, default_action=DUNNO }"), p.describe());
+        assertTrue(p.output().contains("submission/inet/milter_macro_daemon_name = ORIGINATING")
+                && p.output().contains("submissions/inet/milter_macro_daemon_name = ORIGINATING"),
+                "submission services Postwarden recognises by their milter daemon name: " + p.describe());
 
         Path dms = tmp.resolve("dms");
         Files.createDirectories(dms);

@@ -51,7 +51,9 @@ class MilterIT {
 
     static String config() {
         return """
-                networks: {local-domains: [example.test]}
+                # every client here is a 127.0.0.x address: not in networks.trusted (the default holds all of
+                # 127.0.0.0/8), which is never refused by a ban
+                networks: {local-domains: [example.test], trusted: [127.0.0.2/32]}
                 milter:
                   listen: 127.0.0.1:0
                   max-concurrent-per-client: 2

@@ -9,6 +9,7 @@ import org.postwarden.dnsbl.zone.DnsblZoneParser;
 import org.postwarden.dnsbl.zone.ZoneKind;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.KeyLevel;
+import org.postwarden.model.MailEvent;
 import org.postwarden.model.Signal;
 import org.postwarden.reputation.CounterLayout;
 import org.postwarden.reputation.CounterType;
@@ -42,6 +43,8 @@ public final class Rules {
     private final DnsblSettings dnsbl;
     private final BanRules bans;
     private final GreylistRules greylist;
+    private final int[] submissionPorts;
+    private final double contributionCap;
 
     public Rules(PostwardenConfig c) {
         this.config = c;
@@ -81,6 +84,8 @@ public final class Rules {
         weights.put(Signal.RELAY_DENIED, w.relayDenied());
         weights.put(Signal.HELO_REJECTED, w.heloRejected());
         this.bans = new BanRules(c);
+        this.submissionPorts = c.networks().submissionPorts().stream().mapToInt(Integer::intValue).toArray();
+        this.contributionCap = contributionCap(c);
         this.dnsbl = c.dnsbl().enabled() ? dnsblSettings(c.dnsbl()) : null;
         this.greylist = c.greylist().enabled() ? GreylistRules.of(c.greylist()) : null;
     }
@@ -102,6 +107,21 @@ public final class Rules {
                 d.cache().maxTtl(), d.cache().failureTtl(), zones,
                 d.errorCodes().stream().map(CodeFilter::parse).toList(), key,
                 d.ownIps().stream().map(Cidr::parseAddress).toList(), d.ownIpCheckInterval());
+    }
+
+    /**
+     * The most one host (IPv6: one /64) adds to its network's score: the host's own ban threshold, or with bans off
+     * the reject threshold (if 0 the defer, then the tag threshold: beyond it the host is refused by its own score
+     * anyway); unlimited when scores decide nothing.
+     */
+    private static double contributionCap(PostwardenConfig c) {
+        PostwardenConfig.Thresholds t = c.scoring().thresholds();
+        for (double v : new double[] {c.bans().threshold(), t.reject(), t.defer(), t.tag()}) {
+            if (v > 0) {
+                return v;
+            }
+        }
+        return Double.POSITIVE_INFINITY;
     }
 
     /** The compiled {@code bans:} section (thresholds, escalation, lists, guards). */
@@ -162,6 +182,52 @@ public final class Rules {
 
     public boolean trusted(InetAddress a) {
         return CidrLists.contains(trusted, a);
+    }
+
+    /**
+     * Whether {@code e} arrived on a submission service: its server port is one of {@code networks.submission-ports},
+     * or its milter daemon name is {@code ORIGINATING} (Postfix's master.cf example for submission and smtps).
+     */
+    public boolean submission(MailEvent e) {
+        int port = e.serverPort();
+        if (port > 0) {
+            for (int p : submissionPorts) {
+                if (p == port) {
+                    return true;
+                }
+            }
+        }
+        return "ORIGINATING".equalsIgnoreCase(e.daemonName());
+    }
+
+    /** {@code networks.clean-history-messages}: accepted messages that make a clean history (0: off). */
+    public int cleanHistoryMessages() {
+        return config.networks().cleanHistoryMessages();
+    }
+
+    /** {@code scoring.subnet-min-hosts}: distinct contributors a network's score needs before it counts. */
+    public int subnetMinHosts() {
+        return config.scoring().subnetMinHosts();
+    }
+
+    /** The most one host (IPv6: one /64) adds to its network's score (see the config's scoring.subnet-min-hosts). */
+    public double contributionCap() {
+        return contributionCap;
+    }
+
+    /**
+     * The first network of {@code networks.trusted}, {@code networks.own-addresses} or {@code allowlist.clients} that
+     * overlaps {@code network}, or null: a ban of {@code network} would reach one of our own or allowlisted hosts.
+     */
+    public Cidr protectedIn(Cidr network) {
+        for (List<Cidr> list : List.of(trusted, ownAddresses, allowClients)) {
+            for (Cidr c : list) {
+                if (c.overlaps(network)) {
+                    return c;
+                }
+            }
+        }
+        return null;
     }
 
     public boolean ownAddress(InetAddress a) {

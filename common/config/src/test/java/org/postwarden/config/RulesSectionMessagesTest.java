@@ -118,6 +118,34 @@ class RulesSectionMessagesTest {
     }
 
     @Test
+    void submissionPortsCleanHistoryAndTheCrowdANetworkNeeds() {
+        assertExactly("""
+                networks:
+                  submission-ports: [0, 587, 70000, null]
+                  clean-history-messages: -1
+                scoring:
+                  subnet-min-hosts: 1
+                """,
+                "networks.submission-ports[0] = \"0\" (line 2): a TCP port from 1 to 65535 (a Postfix submission "
+                        + "service, e.g. 587 or 465)",
+                "networks.submission-ports[2] = \"70000\" (line 2): a TCP port from 1 to 65535 (a Postfix "
+                        + "submission service, e.g. 587 or 465)",
+                "networks.submission-ports[3] (line 2): a TCP port from 1 to 65535 (a Postfix submission service, "
+                        + "e.g. 587 or 465)",
+                "networks.clean-history-messages = \"-1\" (line 3): a whole number from 0 to 1000000",
+                "scoring.subnet-min-hosts = \"1\" (line 5): a whole number from 2 (one host alone never moves its "
+                        + "neighbours' verdicts) to 64 (the hosts remembered per network)");
+        assertExactly("""
+                networks: {submission-ports: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]}
+                scoring: {subnet-min-hosts: 65}
+                """,
+                "networks.submission-ports = \"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]\" (line 1): "
+                        + "at most 16 ports, e.g. [587, 465]",
+                "scoring.subnet-min-hosts = \"65\" (line 2): a whole number from 2 (one host alone never moves its "
+                        + "neighbours' verdicts) to 64 (the hosts remembered per network)");
+    }
+
+    @Test
     void scoring() {
         assertExactly("""
                 scoring:

@@ -62,12 +62,14 @@ public record PostwardenConfig(
     }
 
     /**
-     * What is "ours" and what is trusted. {@code cleanHistoryMessages}: a host with at least this many accepted
-     * messages and no own score at the tag threshold within {@code store.idle-expiry} has a clean history (0: none
-     * has).
+     * What is "ours" and what is trusted, which server ports are submission services (their clients are refused
+     * before AUTH only for a ban of that very host), and how many accepted messages make a clean history: a host
+     * with at least {@code cleanHistoryMessages} accepted messages and no own score at the tag threshold within
+     * {@code store.idle-expiry} is judged by its own score and bans only, not by its network's, and is never
+     * greylisted (0: no host has a clean history).
      */
     public record Networks(List<String> localDomains, List<String> ownNames, List<String> ownAddresses,
-            List<String> trusted, int cleanHistoryMessages) {
+            List<String> trusted, List<Integer> submissionPorts, int cleanHistoryMessages) {
     }
 
     /** Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}. */
@@ -99,9 +101,13 @@ public record PostwardenConfig(
     public record Window(Duration window, long max) {
     }
 
-    /** Scores with exponential decay. */
-    public record Scoring(Duration halfLife, double subnetFactor, Weights weights, Thresholds thresholds,
-            String tagHeader) {
+    /**
+     * Scores with exponential decay. A network's score (IPv4 /24, IPv6 wide prefix) is the sum of its hosts'
+     * contributions, each capped, and counts only once {@code subnetMinHosts} distinct hosts (IPv6: /64s)
+     * contributed.
+     */
+    public record Scoring(Duration halfLife, double subnetFactor, int subnetMinHosts, Weights weights,
+            Thresholds thresholds, String tagHeader) {
     }
 
     /** Signal weights (score points). */

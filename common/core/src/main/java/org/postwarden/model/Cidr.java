@@ -144,6 +144,11 @@ public record Cidr(InetAddress network, int prefix) {
         return (n[full] & m) == (a[full] & m);
     }
 
+    /** Whether this network and {@code other} share an address (one of them contains the other). */
+    public boolean overlaps(Cidr other) {
+        return contains(other.network) || other.contains(network);
+    }
+
     @Override
     public String toString() {
         return network.getHostAddress() + "/" + prefix;

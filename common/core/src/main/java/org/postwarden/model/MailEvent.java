@@ -20,6 +20,10 @@ import java.net.InetAddress;
  * @param recipientCount recipient count (only meaningful at END-OF-MESSAGE)
  * @param sizeBytes      message size estimate, or 0
  * @param fingerprint    content fingerprint at END-OF-MESSAGE (hex), empty when the listener cannot see content
+ * @param serverPort     the Postfix server's own TCP port the client connected to (policy {@code server_port},
+ *                       milter {@code {daemon_port}}), or -1 when unknown
+ * @param daemonName     the Postfix service's milter daemon name (macro {@code {daemon_name}}, set per service with
+ *                       {@code milter_macro_daemon_name}, e.g. {@code ORIGINATING} on submission), empty when unknown
  */
 public record MailEvent(
         String source,
@@ -35,7 +39,9 @@ public record MailEvent(
         String queueId,
         int recipientCount,
         long sizeBytes,
-        String fingerprint) {
+        String fingerprint,
+        int serverPort,
+        String daemonName) {
 
     public MailEvent {
         clientName = nz(clientName);
@@ -46,6 +52,15 @@ public record MailEvent(
         instance = nz(instance);
         queueId = nz(queueId);
         fingerprint = nz(fingerprint);
+        daemonName = nz(daemonName);
+    }
+
+    /** An event without the server side's port and daemon name (listeners that do not know them). */
+    public MailEvent(String source, SmtpStage stage, InetAddress client, int clientPort, String clientName,
+            String heloName, String sender, String recipient, String saslUsername, String instance, String queueId,
+            int recipientCount, long sizeBytes, String fingerprint) {
+        this(source, stage, client, clientPort, clientName, heloName, sender, recipient, saslUsername, instance,
+                queueId, recipientCount, sizeBytes, fingerprint, -1, "");
     }
 
     /** An event without a content fingerprint (listeners that cannot see the message). */
@@ -111,6 +126,8 @@ public record MailEvent(
         private int recipientCount;
         private long sizeBytes;
         private String fingerprint = "";
+        private int serverPort = -1;
+        private String daemonName = "";
 
         Builder(SmtpStage stage) {
             this.stage = stage;
@@ -133,10 +150,12 @@ public record MailEvent(
         public Builder recipientCount(int v) { this.recipientCount = v; return this; }
         public Builder size(long v) { this.sizeBytes = v; return this; }
         public Builder fingerprint(String v) { this.fingerprint = v; return this; }
+        public Builder serverPort(int v) { this.serverPort = v; return this; }
+        public Builder daemonName(String v) { this.daemonName = v; return this; }
 
         public MailEvent build() {
             return new MailEvent(source, stage, client, clientPort, clientName, heloName, sender, recipient,
-                    saslUsername, instance, queueId, recipientCount, sizeBytes, fingerprint);
+                    saslUsername, instance, queueId, recipientCount, sizeBytes, fingerprint, serverPort, daemonName);
         }
     }
 }

@@ -23,12 +23,12 @@ public enum Mark {
     RECIPIENT_COUNT("rc|"),
     /** The content fingerprint of the message was counted (part: message id). */
     CONTENT("f|"),
+    /** The message was counted as accepted into its host's history (part: message id). */
+    ACCEPTED("a|"),
     /** The HELO name of a connection or message was scored (parts: connection or message id, HELO name). */
     HELO("h|"),
     /** A listener scored a relay attempt (parts: client address, lower-cased recipient). */
-    RELAY_ATTEMPT("rd|"),
-    /** The message was counted as accepted in its host's history (part: message id). */
-    ACCEPTED("a|");
+    RELAY_ATTEMPT("rd|");
 
     private final String prefix;
 

@@ -22,7 +22,15 @@ public sealed interface Verdict {
      * that notion (the milter: a milter reply has no if-permit form) answer {@code 450 4.7.1 text}.
      */
     static Verdict deferIfPermit(String text) {
-        return new Defer("450", "4.7.1", text, true);
+        return new Defer("450", "4.7.1", text, true, false);
+    }
+
+    /**
+     * A defer that must stay temporary: no listener setting (e.g. the milter's {@code connect-refusal: reject}) turns
+     * it into a reject. For a network-level refusal without a ban.
+     */
+    static Verdict deferOnly(String text) {
+        return new Defer("450", "4.7.1", text, false, true);
     }
 
     static Verdict reject(String text) {
@@ -71,12 +79,14 @@ public sealed interface Verdict {
 
     /**
      * Temporary failure with SMTP code and enhanced status code; {@code ifPermit}: only if the rest of Postfix's
-     * restrictions would permit the request (see {@link #deferIfPermit}).
+     * restrictions would permit the request (see {@link #deferIfPermit}); {@code temporaryOnly}: never turned into a
+     * reject by a listener's settings (a network-level refusal without a ban, see {@link #deferOnly}).
      */
-    record Defer(String code, String enhanced, String text, boolean ifPermit) implements Verdict {
+    record Defer(String code, String enhanced, String text, boolean ifPermit, boolean temporaryOnly)
+            implements Verdict {
         /** A deferral that applies at once. */
         public Defer(String code, String enhanced, String text) {
-            this(code, enhanced, text, false);
+            this(code, enhanced, text, false, false);
         }
 
         @Override

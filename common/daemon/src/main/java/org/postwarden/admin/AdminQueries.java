@@ -4,7 +4,9 @@ import org.postwarden.admin.AdminViews.BanView;
 import org.postwarden.admin.AdminViews.CategoryView;
 import org.postwarden.admin.AdminViews.ClientExplanation;
 import org.postwarden.admin.AdminViews.DecisionView;
+import org.postwarden.admin.AdminViews.HostHistoryView;
 import org.postwarden.admin.AdminViews.KeyView;
+import org.postwarden.admin.AdminViews.NetworkView;
 import org.postwarden.admin.AdminViews.OffenderView;
 import org.postwarden.admin.AdminViews.Report;
 import org.postwarden.admin.AdminViews.ScoreView;
@@ -17,6 +19,7 @@ import org.postwarden.config.Durations;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.daemon.CurrentEngine;
 import org.postwarden.engine.DecisionEngine;
+import org.postwarden.engine.NetworkScores;
 import org.postwarden.engine.RecentDecisions;
 import org.postwarden.model.BanKeys;
 import org.postwarden.model.Cidr;
@@ -161,6 +164,18 @@ public final class AdminQueries {
                         + " (" + ban.reason() + ")");
             }
         }
+        ClientKey host = ClientKey.of(address, KeyLevel.HOST, r.widePrefix());
+        ClientKey member = host.v6() ? ClientKey.of(address, KeyLevel.SUBNET, r.widePrefix()) : host;
+        NetworkScores.HistoryView h = NetworkScores.history(store(), r, member);
+        HostHistoryView history = h == null ? null : new HostHistoryView(member.cidr(), h.acceptedMessages(),
+                r.cleanHistoryMessages(), h.lastOwnScoreAtTagMillis() == 0 ? null
+                        : AdminViews.iso(h.lastOwnScoreAtTagMillis()), h.clean());
+        NetworkView network = network(address, host, history != null && history.clean());
+        if (history != null && history.clean()) {
+            status.add("clean history (" + history.acceptedMessages() + " accepted messages, networks."
+                    + "clean-history-messages " + r.cleanHistoryMessages() + "): judged by its own score and bans "
+                    + "only, not by its network's");
+        }
         List<RecentDecisions.Entry> entries = recent.ofClient(address, recent.capacity());
         List<SignalView> signals = new ArrayList<>();
         for (RecentDecisions.Entry e : entries) {
@@ -173,9 +188,33 @@ public final class AdminQueries {
         }
         List<DecisionView> decisions = entries.stream().limit(EXPLAIN_DECISIONS)
                 .map(e -> AdminViews.decision(e, now)).toList();
-        return new ClientExplanation(address.getHostAddress(), AdminViews.iso(now), status, keys,
-                store().openConnections(ClientKey.of(address, KeyLevel.HOST, r.widePrefix())), signals, decisions,
-                recent.capacity());
+        return new ClientExplanation(address.getHostAddress(), AdminViews.iso(now), status, keys, network, history,
+                store().openConnections(host), signals, decisions, recent.capacity());
+    }
+
+    /** The network of {@code address} as the score check sees it, and whether it judges this client. */
+    private NetworkView network(InetAddress address, ClientKey host, boolean clean) {
+        Rules r = rules();
+        ClientKey net = NetworkScores.networkOf(host, r.widePrefix());
+        int n = NetworkScores.contributors(store(), net);
+        int min = r.subnetMinHosts();
+        double cap = r.contributionCap();
+        String why;
+        if (r.exempt(address) || r.trustOk(address)) {
+            why = "exempt: never judged";
+        } else if (r.trusted(address)) {
+            why = "networks.trusted: never deferred or rejected by scores or bans";
+        } else if (clean) {
+            why = "clean history: judged by its own score and bans only";
+        } else if (n < min) {
+            why = n + " of " + min + " contributing hosts (scoring.subnet-min-hosts): its score does not count yet";
+        } else {
+            why = "its score counts for unauthenticated sessions (at most a defer); authenticated sessions and "
+                    + "submission before AUTH are judged without it";
+        }
+        boolean judged = !r.exempt(address) && !r.trustOk(address) && !r.trusted(address) && !clean && n >= min;
+        return new NetworkView(net.level().label(), net.cidr(), store().score(net), n, min,
+                Double.isInfinite(cap) ? null : cap, n >= min, judged, why);
     }
 
     /** Adds a line per dimension of the outbound profile {@code key} (sliding hour, threshold, baseline), if any. */
@@ -204,7 +243,7 @@ public final class AdminQueries {
         List<DecisionView> decisions = recent.ofUser(user, EXPLAIN_DECISIONS).stream()
                 .map(e -> AdminViews.decision(e, now)).toList();
         return new UserExplanation(user, AdminViews.iso(now), status, known, AdminViews.counters(layout, counts),
-                s.orElse(null), decisions, recent.capacity());
+                NetworkScores.userSendingScore(store(), user), s.orElse(null), decisions, recent.capacity());
     }
 
     private long age(long at) {
@@ -315,6 +354,14 @@ public final class AdminQueries {
         } else if (rules().exempt(a)) {
             w.add(a.getHostAddress() + " is exempt (allowlist.clients or networks.own-addresses): the ban does not"
                     + " apply to it");
+        } else if (rules().trusted(a) && key.level() == KeyLevel.HOST) {
+            w.add(a.getHostAddress() + " is in networks.trusted: never refused by a ban (the ban is kept and "
+                    + "exported)");
+        }
+        Cidr ours = key.level() == KeyLevel.HOST ? null : rules().protectedIn(new Cidr(key.address(), key.prefix()));
+        if (ours != null) {
+            w.add(key.cidr() + " holds " + ours + " (networks.trusted, networks.own-addresses or allowlist.clients): "
+                    + "the ban does not apply to those hosts, but the exported cidr map holds the whole network");
         }
         return w;
     }

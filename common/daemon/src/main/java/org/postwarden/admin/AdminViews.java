@@ -49,15 +49,38 @@ public final class AdminViews {
             List<FindingView> findings) {
     }
 
-    /** {@code explain <ip>}. */
-    public record ClientExplanation(String ip, String at, List<String> status, List<KeyView> keys,
-            int openConnections, List<SignalView> signals, List<DecisionView> decisions, int historyCapacity) {
+    /**
+     * The client's network (IPv4 /24, IPv6 wide prefix) as the score check sees it: its score (the sum of its
+     * members' capped shares), how many distinct hosts (IPv6: /64s) contributed, how many it needs before it counts
+     * ({@code scoring.subnet-min-hosts}), the most one host adds ({@code contributionCap}, null: no cap), whether it
+     * counts, and whether this client is judged by it at all ({@code judged}, with {@code why}).
+     */
+    public record NetworkView(String level, String cidr, double score, int contributors, int minContributors,
+            Double contributionCap, boolean counts, boolean judged, String why) {
     }
 
-    /** {@code explain <user>}. {@code suspension} is null when the user is not suspended. */
+    /**
+     * The history of the client's host (IPv4 /32, IPv6 /64): messages accepted, how many make a clean history
+     * ({@code networks.clean-history-messages}, 0: off), when its own score was last at the tag threshold (null:
+     * never), and whether it is clean now.
+     */
+    public record HostHistoryView(String host, int acceptedMessages, int needed, String lastOwnScoreAtTag,
+            boolean clean) {
+    }
+
+    /** {@code explain <ip>}. {@code history} is null when nothing is known of the host. */
+    public record ClientExplanation(String ip, String at, List<String> status, List<KeyView> keys,
+            NetworkView network, HostHistoryView history, int openConnections, List<SignalView> signals,
+            List<DecisionView> decisions, int historyCapacity) {
+    }
+
+    /**
+     * {@code explain <user>}. {@code suspension} is null when the user is not suspended; {@code sendingScore} is the
+     * decayed score of the user's own signals (quota overruns), which never go to its addresses.
+     */
     public record UserExplanation(String user, String at, List<String> status, boolean known,
-            List<CounterView> counters, Suspensions.Suspension suspension, List<DecisionView> decisions,
-            int historyCapacity) {
+            List<CounterView> counters, double sendingScore, Suspensions.Suspension suspension,
+            List<DecisionView> decisions, int historyCapacity) {
     }
 
     /** A client key and its score, for the report. */

@@ -32,8 +32,10 @@ import java.util.concurrent.CompletionStage;
 /**
  * Turns events into decisions. Order: explicit trust ({@code allowlist.trust-ok} ⇒ OK), exemptions (allowlist and
  * own addresses ⇒ DUNNO, nothing counted), counting, then the checks in order ban, concurrency, rate-limit, relay,
- * helo, content, outbound, dnsbl, score (so it sees the signals of this very event), greylist (so it sees the score). The most severe proposed outcome wins; outcomes proposed
- * only by dry-run checks become {@code WARN would <action>: <text>}.
+ * helo, content, outbound, dnsbl, score (so it sees the signals of this very event), greylist (so it sees the score).
+ * The most severe proposed outcome wins; outcomes proposed only by dry-run checks become
+ * {@code WARN would <action>: <text>}; a network-level defer stays temporary ({@link Verdict#deferOnly}). A message
+ * accepted at END-OF-MESSAGE counts into its host's clean history.
  */
 public final class DecisionEngine implements Engine {
     private static final Logger DECISIONS = LoggerFactory.getLogger("org.postwarden.decision");
@@ -360,11 +362,25 @@ public final class DecisionEngine implements Engine {
             }
         }
         Decision d = Outcomes.combine(ctx.findings(), rules);
-        ClientHistory.observe(ctx, d);
         if (event.stage() == org.postwarden.model.SmtpStage.END_OF_MESSAGE && event.client() != null) {
-            return d.withHostScore(store.score(ClientKey.of(event.client(), KeyLevel.HOST, rules.widePrefix())));
+            countAccepted(ctx, d);
+            return d.withHostScore(store.score(ctx.host()));
         }
         return d;
+    }
+
+    /**
+     * Counts a message accepted at END-OF-MESSAGE into its host's history (once per message, whichever listeners
+     * report it): the clean history of {@code networks.clean-history-messages}. A message deferred, rejected or held
+     * is not accepted.
+     */
+    private void countAccepted(EvaluationContext ctx, Decision d) {
+        Action a = d.verdict().action();
+        if (a == Action.DEFER || a == Action.REJECT || a == Action.HOLD || rules.cleanHistoryMessages() <= 0
+                || !EventRecorder.firstFor(store.marks(), org.postwarden.reputation.Mark.ACCEPTED, ctx.event())) {
+            return;
+        }
+        NetworkScores.accepted(store, ctx.levels().member());
     }
 
     private static void log(MailEvent e, Decision d) {

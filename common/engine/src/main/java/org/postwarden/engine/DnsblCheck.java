@@ -17,7 +17,8 @@ import java.util.concurrent.CompletionStage;
  * matching zone entry into this decision's score ({@link EvaluationContext#weigh}: not stored, see
  * {@link ScoreCheck}), naming the zone and the codes, and notes zones that gave no usable answer (they score
  * nothing). Runs on every request of a connection, so a listing weighs on each decision alike, and the signal
- * metric counts the decisions it weighed on. Authenticated clients and {@code networks.trusted} are not looked up.
+ * metric counts the decisions it weighed on. Authenticated clients, {@code networks.trusted} and submission services
+ * before AUTH are not looked up.
  */
 public final class DnsblCheck implements Check {
     private final DnsblClient client;
@@ -34,10 +35,15 @@ public final class DnsblCheck implements Check {
     @Override
     public CompletionStage<?> prepare(MailEvent event, Rules rules) {
         InetAddress ip = event.client();
-        if (ip == null || event.authenticated() || rules.trusted(ip)) {
+        if (ip == null || event.authenticated() || rules.trusted(ip) || beforeAuth(event) && rules.submission(event)) {
             return null;
         }
         return client.lookupEvent(ip, event.heloName(), event.sender());
+    }
+
+    /** Connect or HELO: on a submission service, before AUTH (the score check does not judge it there). */
+    private static boolean beforeAuth(MailEvent e) {
+        return e.stage() == org.postwarden.model.SmtpStage.CONNECT || e.stage() == org.postwarden.model.SmtpStage.HELO;
     }
 
     @Override

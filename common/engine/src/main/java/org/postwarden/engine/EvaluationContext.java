@@ -4,6 +4,7 @@ import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.Signal;
+import org.postwarden.model.SmtpStage;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.rules.Rules;
 import org.postwarden.verdict.Action;
@@ -25,6 +26,12 @@ public final class EvaluationContext {
     private final ClientKey subnet;
     private final ClientKey wide;
     private final List<ClientKey> keys;
+    private final List<ClientKey> ownKeys;
+    private final NetworkScores.Levels levels;
+    private final boolean trusted;
+    private final boolean submissionBeforeAuth;
+    /** 0: not looked up yet, 1: clean, -1: not clean. */
+    private int clean;
     private final List<Finding> findings = new ArrayList<>();
     private final Consumer<Signal> signalSink;
     private final java.util.Map<Check, Object> prepared = new java.util.IdentityHashMap<>();
@@ -52,12 +59,67 @@ public final class EvaluationContext {
             this.subnet = ClientKey.of(event.client(), KeyLevel.SUBNET, rules.widePrefix());
             this.wide = host.v6() ? ClientKey.of(event.client(), KeyLevel.WIDE, rules.widePrefix()) : null;
             this.keys = wide == null ? List.of(host, subnet) : List.of(host, subnet, wide);
+            this.ownKeys = wide == null ? List.of(host) : List.of(host, subnet);
+            this.levels = new NetworkScores.Levels(host, subnet, wide);
+            this.trusted = rules.trusted(event.client());
         } else {
             this.host = null;
             this.subnet = null;
             this.wide = null;
             this.keys = List.of();
+            this.ownKeys = List.of();
+            this.levels = null;
+            this.trusted = false;
         }
+        this.submissionBeforeAuth = !event.authenticated()
+                && (event.stage() == SmtpStage.CONNECT || event.stage() == SmtpStage.HELO) && rules.submission(event);
+    }
+
+    /** The client is in {@code networks.trusted}: never deferred or rejected by scores, network scores or bans. */
+    public boolean trusted() {
+        return trusted;
+    }
+
+    /**
+     * This event is a submission service's connect or HELO, before AUTH ({@code networks.submission-ports} or daemon
+     * name {@code ORIGINATING}): only a ban of that very host refuses it.
+     */
+    public boolean submissionBeforeAuth() {
+        return submissionBeforeAuth;
+    }
+
+    /**
+     * Whether the client host (IPv4 /32, IPv6 /64) has a clean history ({@code networks.clean-history-messages}): it
+     * is then judged by its own score and bans only. Looked up once per decision, when first asked.
+     */
+    public boolean cleanHistory() {
+        if (clean == 0) {
+            clean = levels != null && NetworkScores.clean(store, rules, levels.member()) ? 1 : -1;
+        }
+        return clean > 0;
+    }
+
+    /**
+     * Whether the client is judged at the network level (its network's score and bans) at all: not when it is
+     * authenticated (judged by the user's own sending), on a submission service before AUTH, or trusted. A clean
+     * history ({@link #cleanHistory()}) is asked for separately, only when the network level would matter.
+     */
+    public boolean networkJudged() {
+        return !trusted && !event.authenticated() && !submissionBeforeAuth;
+    }
+
+    /** The client's own key levels: the IPv4 /32; the IPv6 /128 and /64 (a /64 is one site, as for bans). */
+    public List<ClientKey> ownKeys() {
+        return ownKeys;
+    }
+
+    /** The client's network key: the IPv4 /24, the IPv6 wide prefix; null without a client address. */
+    public ClientKey network() {
+        return levels == null ? null : levels.network();
+    }
+
+    NetworkScores.Levels levels() {
+        return levels;
     }
 
     void recipientsCountedAtEnd(boolean value) {
@@ -168,18 +230,23 @@ public final class EvaluationContext {
     }
 
     /**
-     * Records a signal: its configured weight is added to the client's host, subnet and wide scores, and a finding
-     * (proposing nothing by itself) is kept for explanation. Signals are facts: they are recorded in dry-run too.
+     * Records a signal: its configured weight is added to the client's own scores and, capped, to its network's
+     * ({@link NetworkScores}); in an authenticated session the signal is the user's (e.g. a quota overrun) and scores
+     * the user's sending, never the address. A finding (proposing nothing by itself) is kept for explanation.
+     * Signals are facts: they are recorded in dry-run too.
      */
     public void signal(Signal signal, String detail) {
         double w = rules.weight(signal);
         signalSink.accept(signal);
         if (w != 0) {
-            for (ClientKey k : keys()) {
-                store.addScore(k, w);
+            if (event.authenticated()) {
+                NetworkScores.addUserSending(store, event.saslUsername(), w);
+            } else if (levels != null) {
+                NetworkScores.add(store, rules, levels, w);
             }
         }
-        findings.add(new Finding(check, signal.label(), Action.PASS, w, 0, detail, dryRun));
+        findings.add(new Finding(check, signal.label(), Action.PASS, w, 0,
+                event.authenticated() ? detail + " (scores the user, not the address)" : detail, dryRun));
     }
 
     /**

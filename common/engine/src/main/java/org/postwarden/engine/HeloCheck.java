@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * Bad HELO names, evaluated once per connection: not a fully-qualified name, a generic name ({@code WIN-…},
  * {@code User}), an address literal that is not the client's address, or one of our own names or addresses.
  * Authenticated sessions and clients in {@code networks.trusted} are our own users and hosts: laptops and web apps
- * often greet with a bare host name, so their HELO is not judged (the outbound guard watches what they send).
+ * often greet with a bare host name, so their HELO is not judged (the outbound guard watches what they send); nor
+ * on a submission service, whose HELO comes before AUTH.
  */
 public final class HeloCheck implements Check {
     @Override
@@ -25,7 +26,7 @@ public final class HeloCheck implements Check {
     public void evaluate(EvaluationContext ctx) {
         MailEvent e = ctx.event();
         String helo = e.heloName().trim();
-        if (helo.isEmpty() || e.client() == null || e.authenticated() || ctx.rules().trusted(e.client())) {
+        if (helo.isEmpty() || e.client() == null || e.authenticated() || ctx.trusted() || ctx.rules().submission(e)) {
             return;
         }
         String once = e.connectionId().isEmpty() ? EventRecorder.messageId(e) : e.connectionId();

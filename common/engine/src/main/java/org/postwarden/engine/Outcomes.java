@@ -46,7 +46,8 @@ final class Outcomes {
         return switch (f.proposed()) {
             case TAG -> Verdict.tag(rules.config().scoring().tagHeader(), f.detail());
             case HOLD -> Verdict.hold(f.detail());
-            case DEFER -> f.reason().equals(GreylistCheck.REASON) && rules.greylist() != null
+            case DEFER -> ScoreCheck.NETWORK_REASON.equals(f.reason()) ? Verdict.deferOnly(f.detail())
+                    : f.reason().equals(GreylistCheck.REASON) && rules.greylist() != null
                     && rules.greylist().deferIfPermit() ? Verdict.deferIfPermit(f.detail()) : Verdict.defer(f.detail());
             case REJECT -> Verdict.reject(f.detail());
             case WARN -> Verdict.warn(f.detail());

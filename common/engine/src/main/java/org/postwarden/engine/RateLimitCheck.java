@@ -15,8 +15,13 @@ import java.util.List;
 /**
  * Compares the client's (and the SASL user's) sliding-window counts with the configured maxima. An exceeded limit
  * proposes a 4.7.1 defer naming the limit, never a permanent reject, at the stages where that counter applies
- * (see {@link #enforcedAt}), and records a limit-exceeded signal (not again
- * for an event another listener already reported).
+ * (see {@link #enforcedAt}), and records a limit-exceeded signal (not again for an event another listener already
+ * reported); in an authenticated session that signal scores the user, not the address.
+ *
+ * <p>Whose counts: an authenticated session is judged by the user's own sending (the {@code limits.sasl-user}
+ * quotas), not by what its address or network sent; a client in {@code networks.trusted} by its own host counts,
+ * not its neighbours' (subnet and wide levels); a submission service before AUTH not at all (only a ban of the
+ * host refuses it there). Counting goes on in every case.
  */
 public final class RateLimitCheck implements Check {
     @Override
@@ -26,10 +31,15 @@ public final class RateLimitCheck implements Check {
 
     @Override
     public void evaluate(EvaluationContext ctx) {
+        if (ctx.submissionBeforeAuth()) {
+            return;
+        }
         boolean exceeded = false;
-        for (ClientKey k : ctx.keys()) {
-            exceeded |= compare(ctx, ctx.rules().layout(k.level()), ctx.store().estimates(k),
-                    k.level().label(), k.cidr());
+        if (!ctx.event().authenticated()) {
+            for (ClientKey k : ctx.trusted() ? ctx.ownKeys() : ctx.keys()) {
+                exceeded |= compare(ctx, ctx.rules().layout(k.level()), ctx.store().estimates(k),
+                        k.level().label(), k.cidr());
+            }
         }
         String user = ctx.event().saslUsername();
         if (!user.isEmpty() && !ctx.rules().allowlistedUser(user)) {

@@ -10,6 +10,7 @@ import org.postwarden.config.BanDurations;
 import org.postwarden.dnsbl.ScannerCheck;
 import org.postwarden.engine.SignalState.Sources;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.model.Signal;
@@ -35,19 +36,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * Applies log signals to the shared store and issues bans: the engine's side of log ingestion. The store counts
  * (scores per key, per user), this class decides (ban, refuse to ban, alert).
  *
- * <p>Per signal: the configured weight times the count is added to the client's host, subnet (/24, /64) and wide
- * (IPv6) scores, and for a failed login to the user's own score. Then, when {@code bans.threshold} is positive and
- * the ban check is enabled:
+ * <p>Per signal: the configured weight times the count is added to the client's own scores (host; IPv6 also the
+ * /64) and, capped per host, to its network's (the /24; the IPv6 wide prefix, per /64), see {@link NetworkScores};
+ * for a failed login also to the user's own score. Then, when {@code bans.threshold} is positive and the ban check
+ * is enabled:
  * <ul>
- * <li>IPv4: the /32 is banned when its score reaches the threshold; the /24 when its score reaches threshold ×
- * {@code scoring.subnet-factor} and at least {@code bans.subnet-min-hosts} of its addresses added to it;</li>
+ * <li>IPv4: the /32 is banned when its score reaches the threshold; the /24 when its score (each address adding at
+ * most the threshold) reaches threshold × {@code scoring.subnet-factor} and at least {@code bans.subnet-min-hosts}
+ * of its addresses contributed;</li>
  * <li>IPv6: the /64 is banned when its score reaches the threshold (a /64 is one site); once
  * {@code bans.ipv6-widen-after} /64s of one wide prefix are banned, the wide prefix is, but never one wider than
  * {@code bans.max-ipv6-prefix};</li>
  * <li>the ban lasts the step of {@code bans.durations} for the key's earlier offenses (escalation);</li>
- * <li>never banned: ignored networks (and allowlisted, own addresses), a key already covered by an active ban, a
- * private-range key holding the address that carries most private-range traffic (the Docker-gateway trap: an
- * ERROR line instead), and forward-confirmed research scanners (looked up asynchronously through
+ * <li>never banned: ignored networks (and allowlisted, own addresses), a key that is or holds a network of
+ * {@code networks.trusted}, own addresses or the allowlist (a WARN line instead), a key already covered by an
+ * active ban, a private-range key holding the address that carries most private-range traffic (the Docker-gateway
+ * trap: an ERROR line instead), and forward-confirmed research scanners (looked up asynchronously through
  * {@link ScannerCheck} before a host ban; cached; known scanners are not even scored).</li>
  * </ul>
  * A user whose own score reaches {@code bans.user-alert-threshold} raises an alert (logger
@@ -55,9 +59,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * attempts came from.
  *
  * <p>Thread-safe: signals may come from several sources at once; issuing a ban is serialised. What it learns
- * besides scores (which addresses added to a /24, the failed-login scores of accounts and which addresses tried
- * them, when a user was last alerted on, the private-range traffic shares) lives in the store as the kinds of
- * {@link SignalState}: bounded, persisted by the snapshot, shared with the rest of the store.
+ * besides scores (the failed-login scores of accounts and which addresses tried them, when a user was last alerted
+ * on, the private-range traffic shares) lives in the store as the kinds of {@link SignalState}, and which hosts
+ * added how much to a network as {@link NetworkScores}': bounded, persisted by the snapshot, shared with the rest
+ * of the store.
  */
 public final class SignalRecorder {
     private static final Logger LOG = LoggerFactory.getLogger("org.postwarden.ban");
@@ -141,16 +146,9 @@ public final class SignalRecorder {
             return SignalOutcome.SCORED;
         }
         // compared as they are now: read again a millisecond later, a score of exactly the threshold has decayed
-        double hostScore = store.addScore(host, w);
-        double subnetScore = store.addScore(subnet, w);
-        if (wideKey != null) {
-            store.addScore(wideKey, w);
-        }
-        if (!host.v6() && w > 0) {
-            store.table(SignalState.NETWORK_SOURCES).getOrCreate(subnet.cidr(), k -> new Sources()).add(ip);
-        }
+        NetworkScores.Scores scores = NetworkScores.add(store, rules, new NetworkScores.Levels(host, subnet, wideKey), w);
         if (w > 0 && b.threshold() > 0 && rules.enabled("ban")) {
-            bans(e, ip, host, subnet, hostScore, subnetScore, signal, s.detail());
+            bans(e, ip, host, subnet, scores.host(), scores.subnet(), signal, s.detail());
         }
         return SignalOutcome.SCORED;
     }
@@ -196,8 +194,7 @@ public final class SignalRecorder {
             }
             double factor = rules.config().scoring().subnetFactor();
             if (ss >= t * factor) {
-                Sources src = e.store().table(SignalState.NETWORK_SOURCES).get(subnet.cidr());
-                int n = src == null ? 0 : src.size();
+                int n = NetworkScores.contributors(e.store(), subnet);
                 if (n >= b.config().subnetMinHosts()) {
                     consider(e, ip, subnet, signal, "score " + fmt(ss) + " >= " + fmt(t * factor) + " from " + n
                             + " addresses; last: " + detail, false);
@@ -216,6 +213,11 @@ public final class SignalRecorder {
         ReputationStore store = e.store();
         BanRules b = e.rules().bans();
         if (covered(store, ip, key, e.rules().widePrefix()) || b.permanentNetwork(ip) != null) {
+            return;
+        }
+        Cidr ours = e.rules().protectedIn(new Cidr(key.address(), key.prefix()));
+        if (ours != null) {
+            refuseProtected(key, ours, why);
             return;
         }
         double share = b.config().privateMajority().share();
@@ -328,6 +330,22 @@ public final class SignalRecorder {
     private static boolean contains(ClientKey key, InetAddress a, int widePrefix) {
         boolean v6 = a.getAddress().length == 16;
         return v6 == key.v6() && ClientKey.of(a, key.level(), widePrefix).equals(key);
+    }
+
+    /**
+     * A ban of {@code key} would reach {@code ours}, a network of {@code networks.trusted} (or own or allowlisted:
+     * those are not even scored, but a network around them may be): never banned, a warning instead.
+     */
+    private void refuseProtected(ClientKey key, Cidr ours, String why) {
+        String d = key.cidr() + " holds " + ours + " of networks.trusted, networks.own-addresses or "
+                + "allowlist.clients (" + why + ")";
+        counter("postwarden.ban.refusals", "Bans due but not issued", "reason", "trusted").increment();
+        listener.refused(key, "trusted", d);
+        if (logNow(key)) {
+            LOG.warn("NOT banning {} {}: {}. Our own and trusted hosts are never banned; if that host misbehaves, "
+                    + "look at it (the outbound guard may hold its mail), or remove it from networks.trusted.",
+                    key.level().label(), key.cidr(), d);
+        }
     }
 
     private void refusePrivateMajority(ClientKey key, InetAddress top, double have, double share) {

@@ -15,19 +15,18 @@ import java.util.Set;
 /**
  * What the signal recorder learns besides the store's counters and scores, as kinds of store state (so it is
  * bounded, persisted by the snapshot and shared like the rest): the failed-login score of each user, the distinct
- * hosts that added to a network's score and the distinct addresses that failed logins against a user, when a user
- * was last alerted on, and the private-range traffic shares of the Docker-gateway guard.
+ * addresses that failed logins against a user, when a user was last alerted on, and the private-range traffic
+ * shares of the Docker-gateway guard. The hosts that contributed to a network's score are {@link NetworkScores}'.
  */
 final class SignalState {
-    /** Distinct addresses remembered per network or user (a crowd of this many is enough for every rule). */
+    /** Distinct addresses remembered per user (a crowd of this many is enough for every rule). */
     static final int MAX_SOURCES = 64;
 
+    /** Encodes a {@link Score}: its value and when it was last changed. */
+    static final StateCodec<Score> SCORE_CODEC = new ScoreCodec();
     /** The decaying failed-login score of a user ({@code user} key). */
     static final StateKind<Score> USER_SCORES = new StateKind<>("user-auth-score", 1, 100_000, Duration.ofDays(1),
-            new ScoreCodec());
-    /** The distinct hosts that added to a /24's score (key: the network's CIDR). */
-    static final StateKind<Sources> NETWORK_SOURCES = new StateKind<>("network-contributors", 1, 200_000,
-            Duration.ofDays(1), new SourcesCodec());
+            SCORE_CODEC);
     /** The distinct addresses that failed logins against a user (key: the user). */
     static final StateKind<Sources> USER_SOURCES = new StateKind<>("user-auth-sources", 1, 100_000,
             Duration.ofDays(1), new SourcesCodec());

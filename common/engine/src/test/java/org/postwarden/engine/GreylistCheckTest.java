@@ -305,7 +305,9 @@ class GreylistCheckTest {
         assertTrue(d.findings().stream().anyMatch(f -> f.detail().contains("has a clean history")),
                 d.findings().toString());
         greylisted(decide(e, first("198.51.100.8")), "its neighbour has no history of its own");
-        store.addScore(ClientKey.of(org.postwarden.model.Cidr.parseAddress("198.51.100.7"), KeyLevel.HOST, 48), 3);
+        // its own score reaches the tag threshold the way scores rise: a signal (a failed login from the logs, 3 points)
+        e.observe(org.postwarden.api.LogSignal.of(org.postwarden.model.Signal.AUTH_FAILURE,
+                org.postwarden.model.Cidr.parseAddress("198.51.100.7"), "SASL LOGIN authentication failed"));
         greylisted(decide(e, rcpt("198.51.100.7", "a@sender.example", "x@example.test").build()),
                 "its own score is at the tag threshold");
         time.advance(Duration.ofHours(10));
@@ -339,8 +341,8 @@ class GreylistCheckTest {
             decide(e, MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("milter").client("198.51.100.7")
                     .clientPort(ports.get()).queueId("Q" + i).build());
         }
-        ClientHistory.History h = store.table(ClientHistory.kind(e.rules().config().store())).get(host.cidr());
-        assertEquals(4, h.accepted(), "4 messages, each reported three times");
+        assertEquals(4, NetworkScores.history(store, e.rules(), host).acceptedMessages(),
+                "4 messages, each reported three times");
         assertFalse(ClientHistory.clean(store, host, e.rules()));
         decide(e, MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("policy").client("198.51.100.7")
                 .clientPort(ports.incrementAndGet()).queueId("Q9").instance("m9").build());

@@ -408,20 +408,23 @@ class SignalRecorderTest {
     @Test
     void theHostsThatContributedToANetworkSurviveARestart() throws Exception {
         start("");
-        // two hosts of 192.0.2.0/24 contribute before the restart, a third after: the /24 needs 3 (subnet-min-hosts)
-        sig(Signal.PREGREET, "192.0.2.1");
-        sig(Signal.PREGREET, "192.0.2.2");
+        // two hosts of 192.0.2.0/24 contribute their full share (20, the host ban threshold) before the restart,
+        // more after: the /24 needs 3 contributors (subnet-min-hosts) and 60 (20 x subnet-factor)
+        for (int i = 0; i < 2; i++) {
+            sig(Signal.PREGREET, "192.0.2.1");
+            sig(Signal.PREGREET, "192.0.2.2");
+        }
         assertTrue(ban("192.0.2.50", KeyLevel.SUBNET).isEmpty());
         engine = restarted();
-        for (int i = 0; i < 10; i++) {
-            sig(Signal.PREGREET, "192.0.2.3");
-            time.advance(Duration.ofSeconds(1));
-            if (ban("192.0.2.50", KeyLevel.SUBNET).isPresent()) {
-                break;
+        assertEquals(2, NetworkScores.contributors(engine.store(), ClientKey.of(ip("192.0.2.0"), KeyLevel.SUBNET, 48)));
+        for (String h : List.of("192.0.2.3", "192.0.2.4")) {
+            for (int i = 0; i < 2 && ban("192.0.2.50", KeyLevel.SUBNET).isEmpty(); i++) {
+                sig(Signal.PREGREET, h);
+                time.advance(Duration.ofSeconds(1));
             }
         }
         assertTrue(ban("192.0.2.50", KeyLevel.SUBNET).isPresent(),
-                "three distinct hosts in all, two of them remembered from before the restart");
+                "three distinct hosts in all, two of them remembered (with their shares) from before the restart");
     }
 
     @Test

@@ -145,6 +145,24 @@ final class Human {
                     text(k, "earlierBans")));
         }
         table(List.of("LEVEL", "KEY", "SCORE", "TAG/DEFER/REJECT", "BAN", "BANS-90D"), rows);
+        JsonNode n = j.path("network");
+        if (n.isObject()) {
+            JsonNode cap = n.get("contributionCap");
+            line("network " + text(n, "cidr") + ": score " + num(n.path("score").asDouble()) + " from "
+                    + text(n, "contributors") + " contributing host(s), needs " + text(n, "minContributors")
+                    + " (scoring.subnet-min-hosts); each host adds at most "
+                    + (cap == null || cap.isNull() ? "anything" : num(cap.asDouble())) + "; a network refuses at "
+                    + "most with a defer (4xx) unless banned");
+            line("  " + (n.path("judged").asBoolean() ? "judged by it: " : "not judged by it: ") + text(n, "why"));
+        }
+        JsonNode h = j.path("history");
+        if (h.isObject()) {
+            JsonNode dirty = h.get("lastOwnScoreAtTag");
+            line("history of " + text(h, "host") + ": " + text(h, "acceptedMessages") + " accepted message(s) (clean "
+                    + "from " + text(h, "needed") + ", networks.clean-history-messages), own score at the tag "
+                    + "threshold " + (dirty == null || dirty.isNull() ? "never" : "last at " + dirty.asText())
+                    + (h.path("clean").asBoolean() ? ": CLEAN, judged by its own score and bans only" : ""));
+        }
         line("");
         line("limits (sliding windows):");
         rows = new ArrayList<>();
@@ -176,6 +194,8 @@ final class Human {
                     c.path("exceeded").asBoolean() ? "EXCEEDED" : ""));
         }
         table(List.of("COUNTER", "WINDOW", "COUNT", "MAX", ""), rows);
+        line("sending score (its own signals, e.g. quota overruns; never added to its addresses): "
+                + num(j.path("sendingScore").asDouble()));
         line("");
         decisions(j.path("decisions"), j.path("historyCapacity").asInt());
     }

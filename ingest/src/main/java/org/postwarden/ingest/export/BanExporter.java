@@ -45,6 +45,7 @@ public final class BanExporter {
     private final TimeSource time;
     private final CommandRunner runner;
     private TreeSet<String> written;
+    private PostwardenConfig writtenWith;
     private long lastWrite = Long.MIN_VALUE / 2;
     private final Map<ClientKey, Long> pushed = new HashMap<>();
     private final java.util.Set<String> pushedPermanent = new java.util.HashSet<>();
@@ -75,7 +76,8 @@ public final class BanExporter {
         TreeSet<String> nets = new TreeSet<>();
         bans.forEach(b -> nets.add(b.key().cidr()));
         permanent.forEach(c -> nets.add(c.toString()));
-        if (nets.equals(written)) {
+        PostwardenConfig config = engine.config();
+        if (nets.equals(written) && config == writtenWith) {
             return false;
         }
         long now = time.millis();
@@ -89,6 +91,14 @@ public final class BanExporter {
                 .append("do not edit.\n")
                 .append("# ").append(nets.size()).append(" entries, written ").append(Instant.ofEpochMilli(now))
                 .append(".\n");
+        List<String> ours = protectedWithin(config, nets);
+        if (!ours.isEmpty()) {
+            sb.append("# our own, trusted and allowlisted hosts inside banned networks are never refused: ")
+                    .append("they come first (a cidr: table answers its first match)\n");
+        }
+        for (String n : ours) {
+            sb.append(n).append(" DUNNO\n");
+        }
         for (String n : nets) {
             sb.append(n).append(' ').append(result).append('\n');
         }
@@ -101,6 +111,7 @@ public final class BanExporter {
             return false;
         }
         written = nets;
+        writtenWith = config;
         lastWrite = now;
         count("cidr-map", "ok");
         LOG.info("ban map {} written: {} entries", path, nets.size());
@@ -108,6 +119,32 @@ public final class BanExporter {
             run("reload", cfg.reloadCommand(), cfg.commandTimeout());
         }
         return true;
+    }
+
+    /**
+     * The networks of {@code networks.trusted}, {@code networks.own-addresses} and {@code allowlist.clients} that lie
+     * inside (or hold) a banned network of {@code nets}: written first, as {@code DUNNO}, so that neither
+     * postscreen nor {@code check_client_access} refuses them for a ban of a network around them.
+     */
+    static List<String> protectedWithin(PostwardenConfig config, java.util.Collection<String> nets) {
+        TreeSet<String> out = new TreeSet<>();
+        List<String> ours = new java.util.ArrayList<>(config.networks().trusted());
+        ours.addAll(config.networks().ownAddresses());
+        ours.addAll(config.allowlist().clients());
+        if (ours.isEmpty() || nets.isEmpty()) {
+            return List.of();
+        }
+        List<Cidr> banned = nets.stream().map(Cidr::parse).toList();
+        for (String o : ours) {
+            Cidr c = Cidr.parse(o);
+            for (Cidr b : banned) {
+                if (b.overlaps(c)) {
+                    out.add(c.toString());
+                    break;
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     static void write(Path path, String text) throws IOException {

@@ -31,8 +31,12 @@ class BanExporterTest {
     DecisionEngine engine;
 
     BanExporter exporter(String export) throws Exception {
+        return exporter(export, "");
+    }
+
+    BanExporter exporter(String export, String extra) throws Exception {
         PostwardenConfig c = ConfigLoader.load("t", "bans:\n  permanent: [198.51.100.0/24]\n  export: " + export
-                + "\n");
+                + "\n" + extra);
         Rules rules = new Rules(c);
         PostwardenMetrics metrics = new PostwardenMetrics(new SimpleMeterRegistry());
         engine = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), time), metrics);
@@ -71,6 +75,24 @@ class BanExporterTest {
         try (var s = Files.list(map.getParent())) {
             assertEquals(List.of(map), s.toList(), "no temporary file left behind");
         }
+    }
+
+    @Test
+    void ourOwnAndTrustedHostsInsideBannedNetworksComeFirstAsDunno() throws Exception {
+        Path map = dir.resolve("bans.cidr");
+        BanExporter x = exporter("{cidr-map: " + map + ", min-interval: 0s}", """
+                networks: {trusted: [198.51.100.2/32, 10.0.0.0/8], own-addresses: [203.0.113.25]}
+                allowlist: {clients: [192.0.2.128/25]}
+                """);
+        assertTrue(x.tick());
+        assertEquals(List.of("198.51.100.2/32 DUNNO", "198.51.100.0/24 REJECT banned by postwarden"), entries(map),
+                "only what lies in a banned network");
+        engine.store().ban(key("192.0.2.7", KeyLevel.SUBNET), Duration.ofHours(1), "admin", "x");
+        engine.store().ban(key("203.0.113.25", KeyLevel.SUBNET), Duration.ofHours(1), "admin", "x");
+        assertTrue(x.tick());
+        assertEquals(List.of("192.0.2.128/25 DUNNO", "198.51.100.2/32 DUNNO", "203.0.113.25/32 DUNNO",
+                "192.0.2.0/24 REJECT banned by postwarden", "198.51.100.0/24 REJECT banned by postwarden",
+                "203.0.113.0/24 REJECT banned by postwarden"), entries(map));
     }
 
     @Test

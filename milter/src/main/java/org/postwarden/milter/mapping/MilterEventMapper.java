@@ -12,10 +12,11 @@ import java.net.InetAddress;
  * Maps the session's state at a milter command to a {@link MailEvent} with source {@code "milter"}. The client
  * address and port come from the macros {@code {client_addr}} and {@code {client_port}} (jmilter's connect parser
  * gives no address for IPv6), falling back to the connect packet; only IP literals are accepted, never a name to
- * resolve. The queue id is macro {@code i}; the SASL login {@code {auth_authen}}. Envelope addresses lose their
- * angle brackets. Milter events carry no {@code instance}; END-OF-MESSAGE carries the number of RCPTs the session
- * reported for the message (the store counts recipients at RCPT already: this count is for per-message checks such
- * as identical content to many recipients).
+ * resolve. The queue id is macro {@code i}; the SASL login {@code {auth_authen}}; the server side's port and
+ * service name {@code {daemon_port}} and {@code {daemon_name}} (they tell the engine a submission service).
+ * Envelope addresses lose their angle brackets. Milter events carry no {@code instance}; END-OF-MESSAGE carries the
+ * number of RCPTs the session reported for the message (the store counts recipients at RCPT already: this count is
+ * for per-message checks such as identical content to many recipients).
  */
 public final class MilterEventMapper {
     public static final String SOURCE = "milter";
@@ -40,7 +41,7 @@ public final class MilterEventMapper {
         }
         return new MailEvent(SOURCE, stage, client, port, name, s.helo(), s.sender(), recipient,
                 s.macro("{auth_authen}"), "", s.macro("i"), stage == SmtpStage.END_OF_MESSAGE ? s.recipients() : 0, 0,
-                fingerprint);
+                fingerprint, port(s.macro("{daemon_port}")), s.macro("{daemon_name}"));
     }
 
     /** {@code <user@example.org>} ⇒ {@code user@example.org}; {@code <>} ⇒ empty. */

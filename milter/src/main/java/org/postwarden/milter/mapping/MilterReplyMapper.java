@@ -18,7 +18,7 @@ import java.util.List;
  * the decision log line has it);</li>
  * <li>defer ⇒ {@code SMFIR_REPLYCODE "450 4.7.1 text"}; reject ⇒ {@code "550 5.7.1 text"}; at connect,
  * {@code milter.connect-refusal} may turn either into the other (Postfix then answers every command of that
- * session with it);</li>
+ * session with it), except a defer that must stay temporary (a network-level refusal without a ban);</li>
  * <li>tag and hold before the end of the message ⇒ continue, kept in the session; at the end of the message tag ⇒
  * {@code SMFIR_ADDHEADER}, hold ⇒ {@code SMFIR_QUARANTINE} (Postfix's hold queue), then continue;</li>
  * <li>the fallback ({@code milter.fallback-action}) ⇒ continue, accept or tempfail — never a reject.</li>
@@ -37,7 +37,7 @@ public final class MilterReplyMapper {
             case Verdict.Warn w -> MilterWire.reply(ResponseCode.SMFIR_CONTINUE);
             case Verdict.Tag t -> MilterWire.reply(ResponseCode.SMFIR_CONTINUE);
             case Verdict.Hold h -> MilterWire.reply(ResponseCode.SMFIR_CONTINUE);
-            case Verdict.Defer d -> connect && "reject".equals(connectRefusal)
+            case Verdict.Defer d -> connect && "reject".equals(connectRefusal) && !d.temporaryOnly()
                     ? MilterWire.replyCode("550", "5.7.1", d.text())
                     : MilterWire.replyCode(d.code(), d.enhanced(), d.text());
             case Verdict.Reject r -> connect && "tempfail".equals(connectRefusal)

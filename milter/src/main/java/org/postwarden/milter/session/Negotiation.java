@@ -16,7 +16,8 @@ import org.postwarden.milter.codec.MilterWire;
  * Without fingerprints no headers and no body at all. DATA is asked for, and answered, on purpose: Postfix sends the
  * DATA stage's macros even for a milter that declined the event, and such a lone packet that expects no answer
  * holds the message content behind it for a delayed ACK (Nagle on Postfix's side, about 40 ms per message);</li>
- * <li>macros: connect {@code {client_addr} {client_port} {client_name} {daemon_name}}, MAIL {@code i {auth_authen}},
+ * <li>macros: connect {@code {client_addr} {client_port} {client_name} {daemon_name} {daemon_port}} (the last two
+ * tell a submission service), MAIL {@code i {auth_authen}},
  * RCPT {@code i}, end of message {@code i}.</li>
  * </ul>
  * Everything is intersected with what the MTA offers; commands the MTA sends anyway (it offered no way to turn
@@ -29,7 +30,7 @@ public final class Negotiation {
     private static final Actions ACTIONS = Actions.builder().addHeader().quarantineEnvelope().setSymList().build();
     private static final int SETSYMLIST = 0x100;
     private static final MilterMacros MACROS = MilterMacros.builder()
-            .connectMacros("{client_addr} {client_port} {client_name} {daemon_name}")
+            .connectMacros("{client_addr} {client_port} {client_name} {daemon_name} {daemon_port}")
             .envfromMacros("i {auth_authen}")
             .envrcptMarcos("i")
             .eomMacros("i")

@@ -44,6 +44,19 @@ class MilterMappingTest {
     }
 
     @Test
+    void theDaemonPortAndNameTellASubmissionService() {
+        MilterSession s = new MilterSession(0);
+        s.connect(new MilterWire.Connect("[192.0.2.1]", '4', 40000, "192.0.2.1"));
+        s.macros(Map.of("{daemon_port}", "587", "{daemon_name}", "ORIGINATING"));
+        MailEvent e = MilterEventMapper.toEvent(s, SmtpStage.CONNECT, "", "");
+        assertEquals(587, e.serverPort());
+        assertEquals("ORIGINATING", e.daemonName());
+        MilterSession plain = new MilterSession(0);
+        plain.connect(new MilterWire.Connect("[192.0.2.1]", '4', 40000, "192.0.2.1"));
+        assertEquals(-1, MilterEventMapper.toEvent(plain, SmtpStage.CONNECT, "", "").serverPort(), "no macro");
+    }
+
+    @Test
     void namesAndJunkAreNeverResolved() {
         MilterSession s = new MilterSession(0);
         s.connect(new MilterWire.Connect("host", '4', 25, "mail.example.org"));
@@ -69,6 +82,8 @@ class MilterMappingTest {
                 SmtpStage.CONNECT, "reject")));
         assertEquals("450 4.7.1 banned\0", text(MilterReplyMapper.reply(Verdict.reject("banned"), SmtpStage.CONNECT,
                 "tempfail")));
+        assertEquals("450 4.7.1 network\0", text(MilterReplyMapper.reply(Verdict.deferOnly("network"),
+                SmtpStage.CONNECT, "reject")), "a network-level refusal without a ban is never a 5xx");
         assertEquals('c', MilterReplyMapper.fallback("continue").command());
         assertEquals('a', MilterReplyMapper.fallback("accept").command());
         assertEquals('t', MilterReplyMapper.fallback("tempfail").command());

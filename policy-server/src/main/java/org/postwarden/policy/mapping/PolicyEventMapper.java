@@ -7,7 +7,10 @@ import org.postwarden.policy.codec.PolicyRequest;
 
 import java.net.InetAddress;
 
-/** Maps a policy request to a {@link MailEvent}. Unknown attributes are ignored; bad numbers become defaults. */
+/**
+ * Maps a policy request to a {@link MailEvent}. Unknown attributes are ignored; bad numbers become defaults. The
+ * server's own port ({@code server_port}, Postfix 3.2 and later) tells the engine a submission service.
+ */
 public final class PolicyEventMapper {
     private PolicyEventMapper() {
     }
@@ -25,7 +28,16 @@ public final class PolicyEventMapper {
                 r.get("instance"),
                 r.get("queue_id"),
                 integer(r.get("recipient_count"), 0),
-                longer(r.get("size"), 0));
+                longer(r.get("size"), 0),
+                "",
+                port(r.get("server_port")),
+                "");
+    }
+
+    /** A TCP port (Postfix 3.2+ sends {@code server_port}: the port the client connected to), or -1. */
+    static int port(String s) {
+        int p = integer(s, -1);
+        return p >= 1 && p <= 65535 ? p : -1;
     }
 
     static InetAddress address(String s) {

@@ -28,6 +28,15 @@ class PolicyMappingTest {
     }
 
     @Test
+    void theServerPortTellsASubmissionService() {
+        assertEquals(587, PolicyEventMapper.toEvent(new PolicyRequest(Map.of("protocol_state", "CONNECT",
+                "server_port", "587"))).serverPort());
+        assertEquals(-1, PolicyEventMapper.toEvent(new PolicyRequest(Map.of())).serverPort(), "before Postfix 3.2");
+        assertEquals(-1, PolicyEventMapper.toEvent(new PolicyRequest(Map.of("server_port", "70000"))).serverPort());
+        assertEquals(-1, PolicyEventMapper.toEvent(new PolicyRequest(Map.of("server_port", "x"))).serverPort());
+    }
+
+    @Test
     void unknownOrHostileAddressesNeverResolve() {
         assertNull(PolicyEventMapper.toEvent(new PolicyRequest(Map.of("client_address", "unknown"))).client());
         assertNull(PolicyEventMapper.toEvent(new PolicyRequest(Map.of("client_address", "evil.example"))).client());

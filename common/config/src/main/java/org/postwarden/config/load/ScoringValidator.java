@@ -2,7 +2,10 @@ package org.postwarden.config.load;
 
 import org.postwarden.config.PostwardenConfig;
 
-/** The {@code scoring:} section: decay, the subnet factor, the weight of each signal, thresholds, the tag header. */
+/**
+ * The {@code scoring:} section: decay, the subnet factor and the crowd a network needs, the weight of each signal,
+ * thresholds, the tag header.
+ */
 final class ScoringValidator {
     /** The keys of {@code scoring.weights}, in the order of {@link #weights}. */
     private static final String[] WEIGHT_KEYS = {"relay-attempt", "helo-not-fqdn", "helo-generic",
@@ -16,6 +19,9 @@ final class ScoringValidator {
         p.positive("scoring.half-life", s.halfLife());
         p.require("scoring.subnet-factor", s.subnetFactor(), s.subnetFactor() >= 1.0 && s.subnetFactor() <= 1000,
                 "a number from 1 to 1000");
+        p.require("scoring.subnet-min-hosts", s.subnetMinHosts(), s.subnetMinHosts() >= 2 && s.subnetMinHosts() <= 64,
+                "a whole number from 2 (one host alone never moves its neighbours' verdicts) to 64 (the hosts "
+                        + "remembered per network)");
         if (p.present("scoring.weights", s.weights())) {
             double[] ws = weights(s.weights());
             for (int i = 0; i < ws.length; i++) {
