@@ -5,7 +5,6 @@ import org.postwarden.dnsbl.zone.ZoneKind;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
 import org.xbill.DNS.ExtendedResolver;
-import org.xbill.DNS.Message;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SimpleResolver;
 
@@ -16,14 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Asks DNSBL/DNSWL/RHSBL zones about client addresses, HELO names and sender domains, without ever blocking the
@@ -53,9 +48,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DnsblClient implements AutoCloseable {
     private final DnsblSettings settings;
     private final PostwardenMetrics metrics;
-    private final ThreadPoolExecutor pool;
+    private final DnsThreads threads;
     private final Executor executor;
-    private final ScheduledThreadPoolExecutor timer;
+    private final ScheduledExecutorService timer;
     private final ZoneTable zones;
     private final QuerySender sender;
     private final AnswerCache cache;
@@ -76,26 +71,9 @@ public final class DnsblClient implements AutoCloseable {
     public DnsblClient(DnsblSettings settings, Resolver resolver, PostwardenMetrics metrics, TimeSource time) {
         this.settings = settings;
         this.metrics = metrics;
-        AtomicInteger n = new AtomicInteger();
-        ThreadFactory threads = r -> {
-            Thread t = new Thread(r, "postwarden-dnsbl-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-        this.pool = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads);
-        this.executor = task -> {
-            try {
-                pool.execute(task);
-            } catch (RejectedExecutionException e) {
-                task.run();
-            }
-        };
-        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "postwarden-dnsbl-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true);
+        this.threads = new DnsThreads("postwarden-dnsbl");
+        this.executor = threads.executor();
+        this.timer = threads.timer();
         this.zones = new ZoneTable(settings);
         this.sender = new QuerySender(settings, resolver, metrics, time, new AnswerClassifier(settings, metrics, time),
                 executor, timer);
@@ -253,8 +231,7 @@ public final class DnsblClient implements AutoCloseable {
     public void close() {
         sender.close();
         ownIps.close();
-        timer.shutdown();
-        pool.shutdown();
+        threads.close();
         metrics.dnsblViewClosed(view);
     }
 }

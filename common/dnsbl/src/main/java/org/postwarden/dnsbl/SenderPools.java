@@ -19,13 +19,10 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The DNS side of greylisting's sender pools: which pool an address belongs to by its PTR name, and which addresses
@@ -57,9 +54,9 @@ public final class SenderPools implements AutoCloseable {
     private final PoolSettings settings;
     private final PostwardenMetrics metrics;
     private final TimeSource time;
-    private final ThreadPoolExecutor pool;
+    private final DnsThreads threads;
     private final Executor executor;
-    private final ScheduledThreadPoolExecutor timer;
+    private final ScheduledExecutorService timer;
     private final ReverseDns reverse;
     private final SpfWalker walker;
     private final RegisteredDomains domains;
@@ -93,25 +90,9 @@ public final class SenderPools implements AutoCloseable {
         this.metrics = metrics;
         this.time = time;
         this.domains = domains;
-        AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "postwarden-pools-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        this.executor = task -> {
-            try {
-                pool.execute(task);
-            } catch (RejectedExecutionException e) {
-                task.run();
-            }
-        };
-        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "postwarden-pools-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true);
+        this.threads = new DnsThreads("postwarden-pools");
+        this.executor = threads.executor();
+        this.timer = threads.timer();
         this.reverse = new ReverseDns(resolver, executor);
         this.walker = new SpfWalker(resolver, executor);
         Duration longest = settings.cacheTtl().compareTo(FAILURE_TTL) >= 0 ? settings.cacheTtl() : FAILURE_TTL;
@@ -238,7 +219,6 @@ public final class SenderPools implements AutoCloseable {
      */
     @Override
     public void close() {
-        timer.shutdown();
-        pool.shutdown();
+        threads.close();
     }
 }
