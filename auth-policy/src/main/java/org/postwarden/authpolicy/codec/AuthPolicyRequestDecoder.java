@@ -62,8 +62,12 @@ public final class AuthPolicyRequestDecoder extends MessageToMessageDecoder<Full
             throw new ProtocolException(HttpProblems.UNAUTHORIZED, (req.headers().contains(secret.header())
                     ? "wrong " : "missing ") + secret.header() + " header (auth-policy.api-header)");
         }
-        QueryStringDecoder q = QueryStringDecoder.builder().maxParams(16).build(req.uri());
-        List<String> commands = q.parameters().get("command");
+        List<String> commands;
+        try {
+            commands = QueryStringDecoder.builder().maxParams(16).build(req.uri()).parameters().get("command");
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(HttpProblems.BAD_COMMAND, "malformed query: " + e.getMessage());
+        }
         String command = commands == null || commands.size() != 1 ? "" : commands.get(0);
         AuthAttempt.Command c = switch (command) {
             case "allow" -> AuthAttempt.Command.ALLOW;
