@@ -130,6 +130,21 @@ class AuthPolicyIT {
     }
 
     @Test
+    void theShippedDovecotSnippetsAreValidDovecotConfiguration() throws Exception {
+        Path deploy = Path.of("").toAbsolutePath();
+        for (Path snippet : List.of(deploy.resolve("dovecot/95-postwarden-auth-policy.conf"),
+                deploy.resolve("docker-mailserver/dovecot.cf"))) {
+            Path conf = dir.resolve("check-" + snippet.getFileName() + ".conf");
+            Files.writeString(conf, "protocols = imap\nbase_dir = " + dir.resolve("check-run") + "\n!include "
+                    + snippet + "\n");
+            org.postwarden.it.harness.Exec.Result r = org.postwarden.it.harness.Exec.run(Duration.ofSeconds(15),
+                    "doveconf", "-c", conf.toString(), "-n");
+            assertTrue(r.ok(), snippet + ": " + r.describe());
+            assertTrue(r.output().contains("auth_policy_server_url = http://127.0.0.1:10036/"), r.describe());
+        }
+    }
+
+    @Test
     void aGuesserIsDelayedThenRefusedBeforeThePasswordCheckAndThenRefusedAtRcpt() throws Exception {
         String guesser = "127.0.0.10";
         double tarpitBefore = metric("postwarden_auth_policy_requests_total", "outcome=\"tarpit\"");
