@@ -31,7 +31,7 @@ public final class DaemonProcess implements AutoCloseable {
      * Daemon class's, which may move packages). Listeners on something else than one address (the log ingester's
      * files) do not match.
      */
-    private static final Pattern LISTENER = Pattern.compile("(?m)\\b([a-z]+) listener on (\\S*):(\\d+)\\s*$");
+    private static final Pattern LISTENER = Pattern.compile("(?m)\\b([a-z][a-z-]*) listener on (\\S*):(\\d+)\\s*$");
     /** {@code ingest listener on files [...], syslog udp /127.0.0.1:N, syslog tcp /127.0.0.1:M}. */
     private static final Pattern SYSLOG = Pattern.compile("\\bsyslog (udp|tcp) (\\S*):(\\d+)");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -90,6 +90,10 @@ public final class DaemonProcess implements AutoCloseable {
                 // left out: the default port 10514
                 portZero("ingest.syslog." + transport, syslog.path(transport).asText("127.0.0.1:10514"), true);
             }
+        }
+        JsonNode auth = extra.path("auth-policy");
+        if (auth.path("enabled").asBoolean(false)) {
+            portZero("auth-policy.listen", auth.path("listen").asText("127.0.0.1:10036"), false);
         }
         JsonNode milter = extra.path("milter");
         if (milter.isMissingNode()) {

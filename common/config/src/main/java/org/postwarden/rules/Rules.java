@@ -45,6 +45,7 @@ public final class Rules {
     private final GreylistRules greylist;
     private final int[] submissionPorts;
     private final double contributionCap;
+    private final List<Cidr> authProxies;
 
     public Rules(PostwardenConfig c) {
         this.config = c;
@@ -86,6 +87,7 @@ public final class Rules {
         this.bans = new BanRules(c);
         this.submissionPorts = c.networks().submissionPorts().stream().mapToInt(Integer::intValue).toArray();
         this.contributionCap = contributionCap(c);
+        this.authProxies = CidrLists.parse(c.authPolicy().proxies());
         this.dnsbl = c.dnsbl().enabled() ? dnsblSettings(c.dnsbl()) : null;
         this.greylist = c.greylist().enabled() ? GreylistRules.of(c.greylist()) : null;
     }
@@ -178,6 +180,11 @@ public final class Rules {
 
     public boolean allowlistedUser(String user) {
         return allowUsers.contains(user);
+    }
+
+    /** Whether {@code a} is in {@code auth-policy.proxies} (webmail or a proxy Dovecot sees as the client). */
+    public boolean authProxy(InetAddress a) {
+        return CidrLists.contains(authProxies, a);
     }
 
     public boolean trusted(InetAddress a) {

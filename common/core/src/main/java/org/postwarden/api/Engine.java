@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionStage;
  * <li>{@link #observe}: a signal read from a log line (PREGREET, failed login, relay denial...): scores, bans.</li>
  * <li>{@link #delivered}: a delivery result from the mail log (the outbound guard's downstream-failure share).</li>
  * <li>{@link #connectionOpened}: a session a listener sees from open to close (the concurrency limit).</li>
+ * <li>{@link #authPolicy}: a Dovecot authentication-policy question or report (IMAP/POP3 logins).</li>
  * <li>{@link #ban}, {@link #unban}, {@link #bans}: the operator's and the exporters' view of bans.</li>
  * </ul>
  *
@@ -43,6 +44,13 @@ public interface Engine {
      * (the log line's time). Unknown queue ids are ignored.
      */
     void delivered(String queueId, DeliveryOutcomes.Status status, long timeMillis);
+
+    /**
+     * Judges a Dovecot login before its password check ({@link AuthAttempt.Command#ALLOW}) or records its outcome
+     * ({@link AuthAttempt.Command#REPORT}), on the same store as SMTP. Never blocks; throws only on an internal
+     * error, which the listener answers with status 0 (Dovecot's own fail-open).
+     */
+    AuthVerdict authPolicy(AuthAttempt attempt);
 
     /**
      * A session of {@code client} has opened. The handle closes it exactly once (later calls do nothing), on the same

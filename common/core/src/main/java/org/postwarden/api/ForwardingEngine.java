@@ -36,6 +36,11 @@ public abstract class ForwardingEngine implements Engine {
     }
 
     @Override
+    public AuthVerdict authPolicy(AuthAttempt attempt) {
+        return delegate().authPolicy(attempt);
+    }
+
+    @Override
     public OpenSession connectionOpened(InetAddress client) {
         return delegate().connectionOpened(client);
     }

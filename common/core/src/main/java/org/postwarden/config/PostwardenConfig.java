@@ -24,7 +24,8 @@ public record PostwardenConfig(
         Ingest ingest,
         Bans bans,
         Outbound outbound,
-        Greylist greylist) {
+        Greylist greylist,
+        AuthPolicy authPolicy) {
 
     /** Policy-delegation listener. */
     public record Policy(boolean enabled, String listen, int maxLineLength, int maxAttributes, int maxRequestBytes,
@@ -262,5 +263,38 @@ public record PostwardenConfig(
      */
     public record GreylistPools(List<String> networks, boolean ptr, boolean spf, String resolver, Duration timeout,
             Duration queryTimeout, Duration cacheTtl, String publicSuffixList) {
+    }
+
+    /**
+     * Dovecot's authentication policy server ({@code auth-policy:}): an HTTP listener on {@code listen} that judges
+     * IMAP/POP3 logins before the password check and records their outcome. {@code apiHeader} and
+     * {@code apiSecretFile} (both or neither): the header Dovecot sends ({@code auth_policy_server_api_header}) and
+     * the file holding its value. A request must be complete within {@code requestTimeout} and at most
+     * {@code maxRequestBytes} long; a connection idle for {@code idleTimeout} is closed. {@code proxies}: addresses
+     * Dovecot may see as the client (webmail, a proxy without forwarding): never refused or delayed.
+     */
+    public record AuthPolicy(boolean enabled, String listen, String apiHeader, String apiSecretFile,
+            int maxRequestBytes, int maxConnections, Duration idleTimeout, Duration requestTimeout,
+            List<String> proxies, AuthTarpit tarpit, AuthRefuse refuse, Duration knownDevice,
+            boolean stalePasswordAlert, AuthSpraying spraying) {
+    }
+
+    /**
+     * The delay of a login from an address with {@code afterFailures} or more distinct failed logins in
+     * {@code window}: {@code initialDelay}, doubling with each further failure, at most {@code maxDelay}.
+     */
+    public record AuthTarpit(int afterFailures, Duration window, Duration initialDelay, Duration maxDelay) {
+    }
+
+    /** Refusal of an address with {@code distinctPasswords} distinct wrong passwords (per user) in {@code window}. */
+    public record AuthRefuse(int distinctPasswords, Duration window) {
+    }
+
+    /**
+     * Password spraying: {@code networkUsers} distinct failed users from one network (IPv4 /24, IPv6 wide prefix)
+     * in {@code window}, with a crowd of {@code scoring.subnet-min-hosts} addresses, refuses the network;
+     * {@code totalUsers} distinct failed users overall raises an alert (0: no overall alert).
+     */
+    public record AuthSpraying(int networkUsers, int totalUsers, Duration window) {
     }
 }

@@ -243,7 +243,8 @@ public final class AdminQueries {
         List<DecisionView> decisions = recent.ofUser(user, EXPLAIN_DECISIONS).stream()
                 .map(e -> AdminViews.decision(e, now)).toList();
         return new UserExplanation(user, AdminViews.iso(now), status, known, AdminViews.counters(layout, counts),
-                NetworkScores.userSendingScore(store(), user), s.orElse(null), decisions, recent.capacity());
+                NetworkScores.userSendingScore(store(), user), s.orElse(null), decisions, recent.capacity(),
+                engine.auth().explain(user, r, store()));
     }
 
     private long age(long at) {

@@ -80,7 +80,7 @@ public final class AdminViews {
      */
     public record UserExplanation(String user, String at, List<String> status, boolean known,
             List<CounterView> counters, double sendingScore, Suspensions.Suspension suspension,
-            List<DecisionView> decisions, int historyCapacity) {
+            List<DecisionView> decisions, int historyCapacity, org.postwarden.engine.AuthPolicy.UserLogins logins) {
     }
 
     /** A client key and its score, for the report. */

@@ -6,6 +6,7 @@ import org.postwarden.config.PostwardenConfig;
 import org.postwarden.dnsbl.DnsScannerCheck;
 import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.dnsbl.SenderPools;
+import org.postwarden.engine.AuthPolicy;
 import org.postwarden.engine.DecisionEngine;
 import org.postwarden.engine.GreylistCheck;
 import org.postwarden.engine.RecentDecisions;
@@ -128,7 +129,7 @@ public final class Daemon implements AutoCloseable {
         DecisionEngine first = new DecisionEngine(rules, store, metrics, DnsClients.dnsbl(rules, null, metrics, time),
                 DnsClients.pools(rules, null, metrics, time))
                 .withRecent(new RecentDecisions(RecentDecisions.DEFAULT_CAPACITY)).withOutbound(outbound.guard())
-                .withSignals(signals);
+                .withSignals(signals).withAuth(new AuthPolicy(signals, metrics, outbound.alerter()));
         Daemon d = new Daemon(new CurrentEngine(first), metrics, time, snapshots, outbound.withScanners(scanners));
         DaemonContext ctx = d.context;
         d.registerGauges();
@@ -285,7 +286,7 @@ public final class Daemon implements AutoCloseable {
         SenderPools pools = DnsClients.pools(rules, current.pools(), context.metrics(), context.time());
         outbound.running().rules = rules;
         engine.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl, pools).withRecent(current.recent())
-                .withOutbound(outbound.guard()).withSignals(current.signals()));
+                .withOutbound(outbound.guard()).withSignals(current.signals()).withAuth(current.auth()));
         if (migrate) {
             // New events already count in the new store; wait (bounded) for decisions still running on the old
             // engine, then add the old store's state to the new one, so nothing counted before or during the

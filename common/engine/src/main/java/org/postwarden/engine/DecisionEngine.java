@@ -1,5 +1,7 @@
 package org.postwarden.engine;
 
+import org.postwarden.api.AuthAttempt;
+import org.postwarden.api.AuthVerdict;
 import org.postwarden.api.DeliveryOutcomes;
 import org.postwarden.api.Engine;
 import org.postwarden.api.LogSignal;
@@ -50,6 +52,7 @@ public final class DecisionEngine implements Engine {
     private final RecentDecisions recent;
     private final OutboundGuard outbound;
     private final SignalRecorder signals;
+    private final AuthPolicy auth;
 
     public DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics) {
         this(rules, store, metrics, (DnsblClient) null);
@@ -80,11 +83,12 @@ public final class DecisionEngine implements Engine {
 
     private DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks,
             DnsblClient dnsbl) {
-        this(rules, store, metrics, checks, dnsbl, null, null, null);
+        this(rules, store, metrics, checks, dnsbl, null, null, null, null);
     }
 
     private DecisionEngine(Rules rules, ReputationStore store, PostwardenMetrics metrics, List<Check> checks,
-            DnsblClient dnsbl, RecentDecisions recent, OutboundGuard outbound, SignalRecorder signals) {
+            DnsblClient dnsbl, RecentDecisions recent, OutboundGuard outbound, SignalRecorder signals,
+            AuthPolicy auth) {
         this.rules = rules;
         this.store = store;
         this.metrics = metrics;
@@ -93,6 +97,7 @@ public final class DecisionEngine implements Engine {
         this.recent = recent;
         this.outbound = outbound;
         this.signals = signals != null ? signals : new SignalRecorder(metrics, store.time(), null, null);
+        this.auth = auth != null ? auth : new AuthPolicy(this.signals, metrics, null);
     }
 
     /**
@@ -100,7 +105,7 @@ public final class DecisionEngine implements Engine {
      * the daemon hands the same ring to every engine a reload creates, so the history survives reloads.
      */
     public DecisionEngine withRecent(RecentDecisions ring) {
-        return new DecisionEngine(rules, store, metrics, checks, dnsbl, ring, outbound, signals);
+        return new DecisionEngine(rules, store, metrics, checks, dnsbl, ring, outbound, signals, auth);
     }
 
     /**
@@ -108,7 +113,7 @@ public final class DecisionEngine implements Engine {
      * creates). The guard keeps profiles and suspensions in this engine's store, which it is given with each event.
      */
     public DecisionEngine withOutbound(OutboundGuard guard) {
-        return new DecisionEngine(rules, store, metrics, checks, dnsbl, recent, guard, signals);
+        return new DecisionEngine(rules, store, metrics, checks, dnsbl, recent, guard, signals, auth);
     }
 
     /**
@@ -116,7 +121,26 @@ public final class DecisionEngine implements Engine {
      * reload creates: what it learnt outlives reloads).
      */
     public DecisionEngine withSignals(SignalRecorder recorder) {
-        return new DecisionEngine(rules, store, metrics, checks, dnsbl, recent, outbound, recorder);
+        return new DecisionEngine(rules, store, metrics, checks, dnsbl, recent, outbound, recorder,
+                auth == null || auth.signals() != signals ? null : auth);
+    }
+
+    /**
+     * This engine with Dovecot's auth policy judged by {@code policy} (which must score through this engine's
+     * signal recorder; the daemon hands the same one to every engine a reload creates, with the alert sinks).
+     */
+    public DecisionEngine withAuth(AuthPolicy policy) {
+        return new DecisionEngine(rules, store, metrics, checks, dnsbl, recent, outbound, signals, policy);
+    }
+
+    /** The auth policy behind {@link #authPolicy}. */
+    public AuthPolicy auth() {
+        return auth;
+    }
+
+    @Override
+    public AuthVerdict authPolicy(AuthAttempt attempt) {
+        return auth.decide(attempt, rules, store);
     }
 
     /** The signal recorder behind {@link #observe}. */

@@ -108,6 +108,21 @@ public final class SignalRecorder {
      * asynchronously and then ban in the same store).
      */
     public SignalOutcome record(LogSignal s, Rules rules, ReputationStore store) {
+        if (s.signal() == Signal.AUTH_FAILURE && s.client() != null && !s.user().isEmpty()) {
+            // a failure the auth-policy endpoint was told about already is not counted again from its log line
+            int left = AuthPolicy.consumeReported(store, s.client(), s.user(), s.count());
+            if (left == 0) {
+                return SignalOutcome.DUPLICATE;
+            }
+            if (left < s.count()) {
+                s = new LogSignal(s.signal(), s.client(), s.user(), left, s.detail(), s.relayRecipient());
+            }
+        }
+        return apply(s, rules, store);
+    }
+
+    /** {@link #record} without the check for failures the auth policy counted (the auth policy's own way in). */
+    SignalOutcome apply(LogSignal s, Rules rules, ReputationStore store) {
         Scope e = new Scope(rules, store);
         BanRules b = rules.bans();
         InetAddress ip = s.client();

@@ -7,7 +7,9 @@
  * the same store and issues escalating bans under {@link org.postwarden.rules.BanRules}, which
  * {@link org.postwarden.engine.BanCheck} then enforces at every stage. {@link org.postwarden.engine.GreylistCheck},
  * last, greylists the first attempts of doubtful clients at RCPT; its triplets, and the hosts' history that tells a
- * clean host ({@code ClientHistory}), are store tables.
+ * clean host ({@code ClientHistory}), are store tables. Dovecot's logins take a third way in:
+ * {@link org.postwarden.engine.AuthPolicy} judges them before the password check on the same store (bans, scores,
+ * distinct wrong passwords, spraying) and scores their failures through the signal recorder, as the log would.
  *
  * <p>Who is judged by what ({@link org.postwarden.engine.NetworkScores}): a host by its own score, bans and limits;
  * a network (IPv4 /24, IPv6 wide prefix) by its hosts' capped shares, only with a crowd

@@ -196,8 +196,27 @@ final class Human {
         table(List.of("COUNTER", "WINDOW", "COUNT", "MAX", ""), rows);
         line("sending score (its own signals, e.g. quota overruns; never added to its addresses): "
                 + num(j.path("sendingScore").asDouble()));
+        logins(j.path("logins"));
         line("");
         decisions(j.path("decisions"), j.path("historyCapacity").asInt());
+    }
+
+    /** Failed IMAP/POP3 logins of a user, as the auth policy counted them. */
+    private void logins(JsonNode l) {
+        if (l.isMissingNode() || l.isNull()) {
+            return;
+        }
+        line("");
+        line("logins (auth-policy, last " + text(l, "window") + "): " + l.path("failures").asInt()
+                + " failed login(s) from " + l.path("addresses").asInt() + " address(es); failed-login score "
+                + num(l.path("failedScore").asDouble()) + "; " + l.path("sprayingUsers").asInt()
+                + " distinct user(s) failed site-wide (spraying)");
+        for (JsonNode s : l.path("stale")) {
+            line("  " + s.asText());
+        }
+        for (JsonNode d : l.path("knownDevices")) {
+            line("  known device: " + d.asText());
+        }
     }
 
     private void signals(JsonNode signals) {
