@@ -47,6 +47,8 @@ final class DnsblValidator {
         p.each("dnsbl.own-ips", d.ownIps(), Problems.parsing(Cidr::parseAddress,
                 e -> "an IP address like 192.0.2.25 or 2001:db8::25 (" + e.getMessage() + ")"));
         p.duration("dnsbl.own-ip-check-interval", d.ownIpCheckInterval(), Duration.ofSeconds(10), Duration.ofDays(7));
+        p.ifPresent("dnsbl.probe", d.probe(), pr -> p.duration("dnsbl.probe.interval", pr.interval(),
+                Duration.ofSeconds(10), Duration.ofDays(1)));
         if (d.enabled()) {
             enabled(d, dqsZone, key, keyFile, p);
             budget(d.timeout(), "policy", policy != null && policy.enabled() ? policy.timeBudget() : null, p);
