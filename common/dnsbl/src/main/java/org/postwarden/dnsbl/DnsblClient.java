@@ -252,6 +252,11 @@ public final class DnsblClient implements AutoCloseable {
      * {@link #close()}.
      */
     public void startMonitoring(DnsblWatch watch, DnsblClient previous) {
+        startMonitoring(watch, previous, true);
+    }
+
+    /** {@link #startMonitoring(DnsblWatch, DnsblClient)}; without {@code timer}, only {@link #pollMonitor()} runs it. */
+    void startMonitoring(DnsblWatch watch, DnsblClient previous, boolean timer) {
         this.watch = watch == null ? DnsblWatch.NONE : watch;
         if (previous != null) {
             ownIps.inherit(previous.ownIps);
@@ -267,7 +272,9 @@ public final class DnsblClient implements AutoCloseable {
                 h.switchOff(ZoneProber.PENDING);
             }
         }
-        monitor.start(timer);
+        if (timer) {
+            monitor.start(this.timer);
+        }
     }
 
     /** Runs what of the background checks is due now by this client's time source (tests with a manual clock). */
