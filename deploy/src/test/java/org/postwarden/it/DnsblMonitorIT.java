@@ -272,6 +272,27 @@ class DnsblMonitorIT {
 
     @Test
     @Order(4)
+    void aReloadThatReplacesTheDnsClientKeepsWhatTheMonitorKnew() throws Exception {
+        String cfg = Files.readString(daemon.config());
+        String changed = cfg.replace("own-ip-check-interval: 10s", "own-ip-check-interval: 11s");
+        assertFalse(changed.equals(cfg), cfg);
+        Files.writeString(daemon.config(), changed);
+        ctl("reload");
+        assertEquals(1, metric("postwarden_dnsbl_zone_switched_off", "zone=\"all.test\""),
+                "still off right after the reload: no window in which the wildcard zone scores");
+        await("the new client's monitor", () -> status().path("ownAddresses").path("intervalSeconds").asInt() == 11);
+        String first = status().path("ownAddresses").path("lastCheck").asText();
+        await("a check by the new client", () -> !status().path("ownAddresses").path("lastCheck").asText()
+                .equals(first));
+        assertEquals(1, alerts("dnsbl-own-listed").size(), "the listing is not alerted again: " + alerts);
+        assertEquals(1, alerts("dnsbl-zone-off").size(), "nor the switched-off zone: " + alerts);
+        assertEquals(1, status().path("ownAddresses").path("listed").size());
+        Swaks.Result clean = send("127.0.0.49", "erin@example.test");
+        assertEquals(List.of(250), clean.rcptReplies(), clean.toString());
+    }
+
+    @Test
+    @Order(5)
     void aDelistingClearsTheGaugeAndIsReportedOnce() throws Exception {
         dns.control("local_data_remove", "45.0.0.127.bl.test");
         await("own address delisted", () -> metric("postwarden_dnsbl_own_ip_listed", "zone=\"bl.test\"") == 0);
@@ -284,7 +305,7 @@ class DnsblMonitorIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void whenTheZoneAnswersSanelyAgainItScoresAgain() throws Exception {
         dns.control("local_zone_remove", "all.test");
         dns.control("local_zone", "all.test", "static");
