@@ -1,5 +1,6 @@
 package org.postwarden.dnsbl;
 
+import org.postwarden.config.Durations;
 import org.postwarden.model.TimeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,8 +107,8 @@ final class DnsMonitor {
             return;
         }
         LOG.info("DNSBL monitor: {}{}", probing() ? "probing " + prober.domains().size() + " zone(s) every "
-                + Duration.ofMillis(probeEvery) : "zone probes off", own.active() ? ", checking "
-                + own.addresses() + " own address(es) every " + Duration.ofMillis(ownEvery) : "");
+                + Durations.format(Duration.ofMillis(probeEvery)) : "zone probes off", own.active() ? ", checking "
+                + own.addresses() + " own address(es) every " + Durations.format(Duration.ofMillis(ownEvery)) : "");
     }
 
     /** No further rounds start. */

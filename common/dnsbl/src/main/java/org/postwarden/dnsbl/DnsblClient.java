@@ -236,20 +236,12 @@ public final class DnsblClient implements AutoCloseable {
     }
 
     /**
-     * Probes every zone at its RFC 5782 test points now (see {@link ZoneProber}): a zone that fails is switched off
-     * (scores nothing) until a probe passes. Completes when every zone has answered or timed out.
-     */
-    public CompletableFuture<Void> probeZones() {
-        return prober.probeAll().thenApply(r -> null);
-    }
-
-    /**
      * Starts the background checks on this client's timer: the zones' probe ({@code dnsbl.probe.interval}) and our
      * own addresses ({@code dnsbl.own-ip-check-interval}), both at once and then on their schedules; changes go to
      * {@code watch}. What {@code previous} (the client this one replaces on a reload; may be null) knew is taken
      * over for the zones and addresses both watch, so a listing or a switched-off zone is not reported twice; a zone
-     * it did not know scores nothing until its first probe has ended (passed, or got no answer). Stops with
-     * {@link #close()}.
+     * it did not know scores nothing until its first probe has ended (passed, or got no answer). With probes off
+     * ({@code dnsbl.probe.enabled: false}) every zone scores from the start. Stops with {@link #close()}.
      */
     public void startMonitoring(DnsblWatch watch, DnsblClient previous) {
         startMonitoring(watch, previous, true);
@@ -262,13 +254,13 @@ public final class DnsblClient implements AutoCloseable {
             ownIps.inherit(previous.ownIps);
             prober.inherit(previous.prober);
         }
-        for (String d : prober.domains()) {
+        for (String d : monitor.probing() ? prober.domains() : List.<String>of()) {
             ZoneHealth h = zones.health(d);
             ZoneHealth before = previous == null ? null : previous.zones.health(d);
             String off = before == null ? null : before.switchedOff();
             if (off != null) {
                 h.switchOff(off);
-            } else if (before == null && monitor.probing()) {
+            } else if (before == null) {
                 h.switchOff(ZoneProber.PENDING);
             }
         }

@@ -429,6 +429,17 @@ class DnsMonitorTest {
     }
 
     @Test
+    void withProbesOffAReplacingClientDoesNotKeepAZoneOff() throws Exception {
+        dns.everything();
+        DnsblClient first = started(List.of(), "bl.test*5");
+        poll(first);
+        assertEquals("switched-off", state(first, "bl.test"));
+        DnsblClient next = client(true, Duration.ZERO, List.of(), "bl.test*5");
+        next.startMonitoring(events, first, false);
+        assertEquals("scoring", state(next, "bl.test"), "no probe would ever switch it on again");
+    }
+
+    @Test
     void judgeNamesWhatIsWrong() {
         List<ZoneProber.TestPoint> points = ZoneProber.ipTestPoints(true);
         List<DnsblResult> all = new ArrayList<>();
