@@ -159,7 +159,8 @@ public final class Rules {
                 d.cache().maxTtl(), d.cache().failureTtl(), zones,
                 d.errorCodes().stream().map(CodeFilter::parse).toList(), key, own, d.ownIpCheckInterval(),
                 d.probe().enabled() ? d.probe().interval() : java.time.Duration.ZERO,
-                d.probe().requireTestListing());
+                d.probe().requireTestListing(), d.probe().exemptZones().stream()
+                        .map(z -> z.trim().toLowerCase(Locale.ROOT).replaceFirst("\\.$", "")).toList());
     }
 
     /**

@@ -113,6 +113,15 @@ class DnsblConfigTest {
         assertEquals(Duration.ZERO, new Rules(off).dnsbl().probeInterval());
         assertEquals("dnsbl.probe.interval = \"1s\" (line 1): a duration from 10s to 1d",
                 only(errors("dnsbl: {probe: {interval: 1s}}\n"), "dnsbl.probe.interval"));
+        PostwardenConfig exempt = ConfigLoader.load("test.yaml", """
+                dnsbl: {enabled: true, zones: ["bogons.example.org*2", bl.example.org],
+                        probe: {exempt-zones: [Bogons.Example.Org.]}}
+                """);
+        assertEquals(List.of("bogons.example.org"), new Rules(exempt).dnsbl().probeExemptZones());
+        String e = only(errors("dnsbl: {zones: [bl.example.org], probe: {exempt-zones: [other.example.org]}}\n"),
+                "dnsbl.probe.exempt-zones[0]");
+        assertTrue(e.contains("\"other.example.org\"") && e.contains("the domain of a configured zone "
+                + "(one of [bl.example.org])"), e);
     }
 
     @Test

@@ -149,9 +149,10 @@ public record PostwardenConfig(
     /**
      * The zones' RFC 5782 probe ({@code dnsbl.probe}): every zone is asked about its test points at start-up and
      * every {@code interval}; one that lists what no list lists (or, with {@code requireTestListing}, does not list
-     * its positive test point) is switched off until a probe passes.
+     * its positive test point) is switched off until a probe passes. {@code exemptZones} are never probed.
      */
-    public record DnsblProbe(boolean enabled, Duration interval, boolean requireTestListing) {
+    public record DnsblProbe(boolean enabled, Duration interval, boolean requireTestListing,
+            List<String> exemptZones) {
     }
 
     /**

@@ -84,7 +84,8 @@ public final class DnsblClient implements AutoCloseable {
         this.cache = new AnswerCache(settings, zones, sender, metrics, time, executor);
         this.ownIps = new OwnIpMonitor(settings.ownIps(), zones.of(ZoneKind.CLIENT_IP), sender, time,
                 () -> watch);
-        this.prober = new ZoneProber(zones, settings.requireTestListing(), sender, metrics, time, () -> watch);
+        this.prober = new ZoneProber(zones, settings.requireTestListing(), settings.probeExemptZones(), sender,
+                metrics, time, () -> watch);
         this.monitor = new DnsMonitor(prober, ownIps, time, settings.probeInterval(),
                 settings.ownIpCheckInterval());
         this.view = new PostwardenMetrics.DnsblView() {
@@ -277,14 +278,14 @@ public final class DnsblClient implements AutoCloseable {
     /** What the background checks know now: each zone's state and last probe, our listed addresses. */
     public DnsblStatus status() {
         List<DnsblStatus.ZoneStatus> out = new ArrayList<>();
-        for (String d : prober.domains()) {
+        for (String d : prober.allDomains()) {
             ZoneHealth h = zones.health(d);
             String off = h.switchedOff();
             String state = off == null ? h.errorCodes() ? "failing" : "scoring"
                     : ZoneProber.PENDING.equals(off) ? "pending" : "switched-off";
             ZoneProber.Result r = prober.last(d);
             out.add(new DnsblStatus.ZoneStatus(d, prober.kinds(d), state, h.whyOff(),
-                    r == null ? "none" : r.outcome().label(), r == null ? 0 : r.atMillis(),
+                    prober.exempt(d) ? "exempt" : r == null ? "none" : r.outcome().label(), r == null ? 0 : r.atMillis(),
                     r == null ? null : r.detail()));
         }
         return new DnsblStatus(out, ownIps.addresses(), ownIps.listings(), ownIps.lastCheckMillis(),

@@ -29,7 +29,8 @@ public record DnsblStatus(List<ZoneStatus> zones, int ownAddresses, List<OwnList
      * @param state           {@code scoring}, {@code failing} (query-error codes), {@code switched-off} (its probe
      *                        failed) or {@code pending} (not probed yet: scores nothing until its first probe)
      * @param why             why it does not score, or null while it scores
-     * @param lastProbe       {@code pass}, {@code fail}, {@code no-answer} or {@code none} (never probed)
+     * @param lastProbe       {@code pass}, {@code fail}, {@code no-answer}, {@code none} (not probed yet) or
+     *                        {@code exempt} ({@code dnsbl.probe.exempt-zones})
      * @param lastProbeMillis when the last probe finished (epoch ms), 0 for never
      * @param probeDetail     what the last probe found
      */

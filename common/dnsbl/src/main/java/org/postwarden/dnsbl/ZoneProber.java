@@ -27,7 +27,9 @@ import java.util.function.Supplier;
  * to the {@link DnsblWatch} once, until a probe <em>passes</em>. A probe some of whose queries got no usable answer
  * (timeout, SERVFAIL, network error, a query-error code) and that found nothing wrong in the rest changes nothing
  * ({@code no-answer}): a zone that does not answer is not evidence that it lists everything, and each lookup that
- * times out scores nothing anyway; it is logged once per streak. Probe queries bypass the answer cache. Thread-safe.
+ * times out scores nothing anyway; it is logged once per streak. Probe queries bypass the answer cache. Zones in
+ * {@code dnsbl.probe.exempt-zones} (a list of bogons lists the documentation ranges by design) are never probed.
+ * Thread-safe.
  */
 final class ZoneProber {
     private static final Logger LOG = LoggerFactory.getLogger(DnsblClient.class);
@@ -94,8 +96,12 @@ final class ZoneProber {
     private final Supplier<DnsblWatch> watch;
     private final Map<String, Result> last = new ConcurrentHashMap<>();
 
-    ZoneProber(ZoneTable zones, boolean requireListing, QuerySender sender, PostwardenMetrics metrics,
-            TimeSource time, Supplier<DnsblWatch> watch) {
+    /** Zone domains never probed ({@code dnsbl.probe.exempt-zones}): they always score. */
+    private final java.util.Set<String> exempt;
+
+    ZoneProber(ZoneTable zones, boolean requireListing, java.util.Collection<String> exempt, QuerySender sender,
+            PostwardenMetrics metrics, TimeSource time, Supplier<DnsblWatch> watch) {
+        this.exempt = java.util.Set.copyOf(exempt);
         this.sender = sender;
         this.metrics = metrics;
         this.time = time;
@@ -124,9 +130,19 @@ final class ZoneProber {
         }
     }
 
-    /** The configured zone domains, in configuration order. */
-    List<String> domains() {
+    /** Every configured zone domain, in configuration order. */
+    List<String> allDomains() {
         return List.copyOf(targets.keySet());
+    }
+
+    /** The zone domains probed (all but the exempt ones), in configuration order. */
+    List<String> domains() {
+        return targets.keySet().stream().filter(d -> !exempt.contains(d)).toList();
+    }
+
+    /** Whether {@code domain} is never probed. */
+    boolean exempt(String domain) {
+        return exempt.contains(domain);
     }
 
     /** What {@code domain} is asked about (kind labels). */
@@ -154,7 +170,9 @@ final class ZoneProber {
     CompletableFuture<List<Result>> probeAll() {
         List<CompletableFuture<Result>> fs = new ArrayList<>();
         for (Target t : targets.values()) {
-            fs.add(probe(t));
+            if (!exempt.contains(t.zone().domain)) {
+                fs.add(probe(t));
+            }
         }
         return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new))
                 .thenApply(v -> fs.stream().map(CompletableFuture::join).toList());

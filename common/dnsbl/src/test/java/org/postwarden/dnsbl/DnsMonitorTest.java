@@ -160,6 +160,11 @@ class DnsMonitorTest {
 
     DnsblClient client(boolean requireListing, Duration probe, Duration queryTimeout, List<String> own,
             String... specs) {
+        return client(requireListing, probe, queryTimeout, List.of(), own, specs);
+    }
+
+    DnsblClient client(boolean requireListing, Duration probe, Duration queryTimeout, List<String> exempt,
+            List<String> own, String... specs) {
         List<DnsblZone> zones = new ArrayList<>();
         for (String s : specs) {
             ZoneKind kind = s.startsWith("helo:") ? ZoneKind.RHSBL_HELO : ZoneKind.CLIENT_IP;
@@ -168,7 +173,7 @@ class DnsMonitorTest {
         DnsblSettings settings = new DnsblSettings(null, Duration.ofSeconds(5), queryTimeout, 100, 1000,
                 Duration.ofSeconds(60), Duration.ofHours(1), Duration.ofSeconds(10), zones,
                 List.of(CodeFilter.parse("127.255.255.[0..255]")), "",
-                own.stream().map(Cidr::parseAddress).toList(), OWN, probe, requireListing);
+                own.stream().map(Cidr::parseAddress).toList(), OWN, probe, requireListing, exempt);
         DnsblClient c = new DnsblClient(settings, dns, metrics, time);
         clients.add(c);
         return c;
@@ -437,6 +442,20 @@ class DnsMonitorTest {
         DnsblClient next = client(true, Duration.ZERO, List.of(), "bl.test*5");
         next.startMonitoring(events, first, false);
         assertEquals("scoring", state(next, "bl.test"), "no probe would ever switch it on again");
+    }
+
+    @Test
+    void anExemptZoneIsNeverProbedAndAlwaysScores() throws Exception {
+        dns.everything();
+        DnsblClient c = client(true, PROBE, Duration.ofMillis(300), List.of("bogons.test"), List.of(),
+                "bogons.test*5", "bl.test*5");
+        c.startMonitoring(events, null, false);
+        assertEquals("scoring", state(c, "bogons.test"), "not pending either");
+        poll(c);
+        assertEquals(0, dns.asked("1.0.0.127.bogons.test"));
+        assertEquals("exempt", c.status().zones().get(0).lastProbe());
+        assertEquals("switched-off", state(c, "bl.test"));
+        assertTrue(scores(c, "192.0.2.9"), "the exempt zone scores");
     }
 
     @Test
