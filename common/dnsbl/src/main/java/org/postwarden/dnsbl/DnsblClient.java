@@ -295,11 +295,14 @@ public final class DnsblClient implements AutoCloseable {
 
     /**
      * Stops the timer and the thread pool. Lookups still waiting complete with what they have (the timers already
-     * scheduled still fire); new queries fail at once with {@link DnsblResult.Reason#CLOSED}.
+     * scheduled still fire); new queries fail at once with {@link DnsblResult.Reason#CLOSED}. The monitor starts no
+     * further round and reports nothing more.
      */
     @Override
     public void close() {
         monitor.close();
+        // a round still out reports nothing more: the client replacing this one has taken over
+        watch = DnsblWatch.NONE;
         sender.close();
         threads.close();
         metrics.dnsblViewClosed(view);
