@@ -213,7 +213,14 @@ final class AdminApi implements HttpHandler {
                 failing.add(g.getId().getTag("zone"));
             }
         }
-        s.put("dnsbl", Map.of("enabled", queries.dnsblEnabled(), "failingZones", failing));
+        Map<String, Object> dnsbl = new LinkedHashMap<>();
+        dnsbl.put("enabled", queries.dnsblEnabled());
+        dnsbl.put("failingZones", failing);
+        Map<String, Object> monitor = queries.dnsblMonitor();
+        if (monitor != null) {
+            dnsbl.putAll(monitor);
+        }
+        s.put("dnsbl", dnsbl);
         s.put("suspendedUsers", "not tracked yet (outbound guard)");
         return s;
     }

@@ -23,7 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * End to end with a real DNS server: unbound (loopback port, local zones only) lists some 127.0.0.x clients in a
- * blocklist zone and one in an allowlist zone; the real daemon asks it through its DNSBL client; a real Postfix asks
+ * blocklist zone and one in an allowlist zone (both list their RFC 5782 test point 127.0.0.2, as honest lists do:
+ * the daemon probes it and would switch off a zone that does not); the real daemon asks it through its DNSBL
+ * client; a real Postfix asks
  * the daemon through {@code check_policy_service} (RCPT) and, on a second instance, through the milter (CONNECT);
  * swaks is the client.
  */
@@ -44,11 +46,13 @@ class DnsblIT {
         dns = UnboundDns.start(dir.resolve("dns"), """
                   local-zone: "bl.test." static
                   local-data: "bl.test. 300 IN SOA ns.bl.test. admin.bl.test. 1 3600 600 86400 300"
+                  local-data: "2.0.0.127.bl.test. 300 IN A 127.0.0.2"
                   local-data: "41.0.0.127.bl.test. 300 IN A 127.0.0.2"
                   local-data: "42.0.0.127.bl.test. 300 IN A 127.0.0.10"
                   local-data: "45.0.0.127.bl.test. 300 IN A 127.0.0.2"
                   local-data: "46.0.0.127.bl.test. 300 IN A 127.0.0.2"
                   local-zone: "wl.test." static
+                  local-data: "2.0.0.127.wl.test. 300 IN A 127.0.10.0"
                   local-data: "43.0.0.127.wl.test. 300 IN A 127.0.10.2"
                 """);
         daemon = DaemonProcess.start(dir.resolve("daemon"), """

@@ -1,5 +1,6 @@
 package org.postwarden.it;
 
+import org.postwarden.it.harness.Exec;
 import org.postwarden.it.harness.Ports;
 import org.postwarden.it.harness.Requirements;
 
@@ -11,6 +12,8 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -26,22 +29,36 @@ final class UnboundDns implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path dir;
+    private final boolean control;
 
-    private UnboundDns(Process process, int port, Path dir) {
+    private UnboundDns(Process process, int port, Path dir, boolean control) {
         this.process = process;
         this.port = port;
         this.dir = dir;
+        this.control = control;
     }
 
     /** Starts unbound with {@code localZoneLines} ({@code local-zone:}/{@code local-data:} server lines). */
     static UnboundDns start(Path dir, String localZoneLines) throws Exception {
-        Requirements.require("unbound", "unbound");
-        Requirements.require("unbound-checkconf", "unbound");
-        Files.createDirectories(dir);
-        return Ports.retryOnBindFailure("unbound", () -> startOnce(dir, localZoneLines));
+        return start(dir, localZoneLines, false);
     }
 
-    private static UnboundDns startOnce(Path dir, String localZoneLines) throws IOException, InterruptedException {
+    /**
+     * Like {@link #start(Path, String)}; with {@code control}, unbound's remote control listens on a unix socket in
+     * {@code dir} (no TCP port, no certificates), so a test can change the zones while it runs ({@link #control}).
+     */
+    static UnboundDns start(Path dir, String localZoneLines, boolean control) throws Exception {
+        Requirements.require("unbound", "unbound");
+        Requirements.require("unbound-checkconf", "unbound");
+        if (control) {
+            Requirements.require("unbound-control", "unbound");
+        }
+        Files.createDirectories(dir);
+        return Ports.retryOnBindFailure("unbound", () -> startOnce(dir, localZoneLines, control));
+    }
+
+    private static UnboundDns startOnce(Path dir, String localZoneLines, boolean control)
+            throws IOException, InterruptedException {
         int port = Ports.candidateUdp();
         String conf = "server:\n"
                 + "  interface: 127.0.0.1@" + port + "\n  port: " + port + "\n"
@@ -52,7 +69,9 @@ final class UnboundDns implements AutoCloseable {
                 + "  module-config: \"iterator\"\n  access-control: 127.0.0.0/8 allow\n"
                 + "  do-not-query-address: 0.0.0.0/0\n  do-not-query-address: ::/0\n"
                 + "  local-zone: \".\" static\n"
-                + localZoneLines;
+                + localZoneLines
+                + (control ? "remote-control:\n  control-enable: yes\n  control-use-cert: no\n"
+                        + "  control-interface: \"" + dir.resolve("unbound.ctl") + "\"\n" : "");
         Path cfg = dir.resolve("unbound.conf");
         Files.writeString(cfg, conf, StandardCharsets.UTF_8);
         Process check = new ProcessBuilder(Requirements.which("unbound-checkconf").orElseThrow().toString(),
@@ -64,7 +83,7 @@ final class UnboundDns implements AutoCloseable {
         Files.deleteIfExists(dir.resolve("unbound.log"));
         Process p = new ProcessBuilder(Requirements.which("unbound").orElseThrow().toString(), "-d", "-c",
                 cfg.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("unbound.out").toFile()).start();
-        UnboundDns u = new UnboundDns(p, port, dir);
+        UnboundDns u = new UnboundDns(p, port, dir, control);
         try {
             u.awaitAnswering();
         } catch (IOException | RuntimeException e) {
@@ -99,6 +118,24 @@ final class UnboundDns implements AutoCloseable {
             }
         }
         throw new IllegalStateException("unbound did not answer within 15s:\n" + log());
+    }
+
+    /**
+     * Runs {@code unbound-control} against this server (e.g. {@code local_data "NAME 60 IN A 127.0.0.2"},
+     * {@code local_data_remove NAME}, {@code local_zone_remove ZONE}) and checks that it succeeded.
+     */
+    String control(String... args) {
+        if (!control) {
+            throw new IllegalStateException("started without remote control");
+        }
+        List<String> cmd = new ArrayList<>(List.of(Requirements.which("unbound-control").orElseThrow()
+                .toString(), "-c", dir.resolve("unbound.conf").toString()));
+        cmd.addAll(List.of(args));
+        Exec.Result r = Exec.run(Duration.ofSeconds(20), cmd);
+        if (!r.ok() || r.output().contains("error")) {
+            throw new IllegalStateException(r.describe() + "\n" + log());
+        }
+        return r.output();
     }
 
     /** {@code 127.0.0.1:PORT}, for {@code dnsbl.resolver}. */

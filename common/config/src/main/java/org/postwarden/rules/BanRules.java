@@ -39,7 +39,7 @@ public final class BanRules {
         List<Cidr> ig = new ArrayList<>();
         config.ignoreNetworks().forEach(s -> ig.add(Cidr.parse(s)));
         c.allowlist().clients().forEach(s -> ig.add(Cidr.parse(s)));
-        c.networks().ownAddresses().forEach(s -> ig.add(Cidr.parse(s)));
+        ig.addAll(CidrLists.own(c));
         this.ignore = List.copyOf(ig);
         Set<String> users = new HashSet<>(config.ignoreUsers());
         users.addAll(c.allowlist().saslUsers());

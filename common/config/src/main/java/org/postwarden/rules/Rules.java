@@ -53,7 +53,7 @@ public final class Rules {
         this.allowClients = CidrLists.parse(c.allowlist().clients());
         this.allowUsers = Set.copyOf(c.allowlist().saslUsers());
         this.trusted = CidrLists.parse(c.networks().trusted());
-        this.ownAddresses = CidrLists.parse(c.networks().ownAddresses());
+        this.ownAddresses = CidrLists.own(c);
         this.ownNames = lower(c.networks().ownNames());
         this.localDomains = lower(c.networks().localDomains());
         this.genericHelo = c.helo().genericPatterns().stream()
@@ -88,16 +88,68 @@ public final class Rules {
         this.submissionPorts = c.networks().submissionPorts().stream().mapToInt(Integer::intValue).toArray();
         this.contributionCap = contributionCap(c);
         this.authProxies = CidrLists.parse(c.authPolicy().proxies());
-        this.dnsbl = c.dnsbl().enabled() ? dnsblSettings(c.dnsbl()) : null;
+        this.dnsbl = c.dnsbl().enabled() ? dnsblSettings(c.dnsbl(), monitoredOwnAddresses(ownAddresses)) : null;
         this.greylist = c.greylist().enabled() ? GreylistRules.of(c.greylist()) : null;
     }
 
+    /** Own networks of at most this many addresses are checked in the DNSBL zones address by address. */
+    public static final int MONITORED_NETWORK_SIZE = 16;
+    /** At most this many own addresses are checked in the DNSBL zones. */
+    public static final int MONITORED_ADDRESSES = 256;
+
     /**
-     * Compiles the {@code dnsbl:} section (zones parsed, resolver address, DQS key read from its file).
+     * The own addresses checked in the DNSBL zones: each single address of {@code own}, and each address of a
+     * network of at most {@link #MONITORED_NETWORK_SIZE} addresses (IPv4 /28, IPv6 /124 and narrower), in order, at
+     * most {@link #MONITORED_ADDRESSES}. Wider networks are not checked ({@link #unmonitoredOwnNetworks()}).
+     */
+    static List<InetAddress> monitoredOwnAddresses(List<Cidr> own) {
+        java.util.LinkedHashSet<InetAddress> out = new java.util.LinkedHashSet<>();
+        for (Cidr c : own) {
+            int hostBits = c.network().getAddress().length * 8 - c.prefix();
+            if (hostBits > 4) {
+                continue;
+            }
+            byte[] base = c.network().getAddress();
+            for (int i = 0; i < (1 << hostBits) && out.size() < MONITORED_ADDRESSES; i++) {
+                byte[] b = base.clone();
+                b[b.length - 1] = (byte) ((b[b.length - 1] & 0xFF) | i);
+                try {
+                    out.add(InetAddress.getByAddress(b));
+                } catch (java.net.UnknownHostException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * Own networks not checked in the DNSBL zones: wider than {@link #MONITORED_NETWORK_SIZE} addresses, or past
+     * {@link #MONITORED_ADDRESSES} in all (for a log line at start).
+     */
+    public List<Cidr> unmonitoredOwnNetworks() {
+        List<Cidr> out = new ArrayList<>();
+        List<InetAddress> checked = dnsbl == null ? monitoredOwnAddresses(ownAddresses) : dnsbl.ownIps();
+        for (Cidr c : ownAddresses) {
+            if (checked.stream().noneMatch(c::contains)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Compiles the {@code dnsbl:} section (zones parsed, resolver address, DQS key read from its file), with
+     * {@code dnsbl.own-ips} as the own addresses to check.
      *
      * @throws IllegalArgumentException when it is invalid (the loader has validated it already)
      */
     public static DnsblSettings dnsblSettings(PostwardenConfig.Dnsbl d) {
+        return dnsblSettings(d, d.ownIps().stream().map(Cidr::parseAddress).toList());
+    }
+
+    /** {@link #dnsblSettings(PostwardenConfig.Dnsbl)} with {@code own} as the own addresses to check. */
+    public static DnsblSettings dnsblSettings(PostwardenConfig.Dnsbl d, List<InetAddress> own) {
         List<DnsblZone> zones = new ArrayList<>();
         d.zones().forEach(z -> zones.add(DnsblZoneParser.parse(z, ZoneKind.CLIENT_IP)));
         d.rhsblHelo().forEach(z -> zones.add(DnsblZoneParser.parse(z, ZoneKind.RHSBL_HELO)));
@@ -107,8 +159,10 @@ public final class Rules {
         return new DnsblSettings(d.resolver().isBlank() ? null : HostPort.parse(d.resolver()).socketAddress(),
                 d.timeout(), d.queryTimeout(), d.maxInFlight(), d.cache().size(), d.cache().minTtl(),
                 d.cache().maxTtl(), d.cache().failureTtl(), zones,
-                d.errorCodes().stream().map(CodeFilter::parse).toList(), key,
-                d.ownIps().stream().map(Cidr::parseAddress).toList(), d.ownIpCheckInterval());
+                d.errorCodes().stream().map(CodeFilter::parse).toList(), key, own, d.ownIpCheckInterval(),
+                d.probe().enabled() ? d.probe().interval() : java.time.Duration.ZERO,
+                d.probe().requireTestListing(), d.probe().exemptZones().stream()
+                        .map(z -> z.trim().toLowerCase(Locale.ROOT).replaceFirst("\\.$", "")).toList());
     }
 
     /**

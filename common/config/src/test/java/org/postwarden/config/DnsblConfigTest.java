@@ -74,6 +74,57 @@ class DnsblConfigTest {
     }
 
     @Test
+    void ownAddressesAreCheckedInTheZonesAndDnsblOwnIpsIsMergedIntoThem() throws Exception {
+        PostwardenConfig c = ConfigLoader.load("test.yaml", """
+                networks:
+                  own-addresses: [192.0.2.25, 198.51.100.16/30, "2001:db8::25", 203.0.113.0/24]
+                dnsbl:
+                  enabled: true
+                  zones: [bl.example.org]
+                  own-ips: [192.0.2.26, 192.0.2.25]
+                """);
+        Rules r = new Rules(c);
+        assertEquals(java.util.stream.Stream.of("192.0.2.25", "198.51.100.16", "198.51.100.17", "198.51.100.18",
+                "198.51.100.19", "2001:db8::25", "192.0.2.26").map(org.postwarden.model.Cidr::parseAddress).toList(),
+                r.dnsbl().ownIps(),
+                "single addresses and networks of up to 16 addresses, in order, each once");
+        assertEquals(List.of("203.0.113.0/24"), r.unmonitoredOwnNetworks().stream()
+                .map(n -> n.network().getHostAddress() + "/" + n.prefix()).toList());
+        java.net.InetAddress alias = org.postwarden.model.Cidr.parseAddress("192.0.2.26");
+        assertTrue(r.ownAddress(alias) && r.exempt(alias), "an own-ips address is one of our own: never refused");
+        assertTrue(r.bans().ignored(alias), "and never banned");
+        assertEquals(Duration.ofMinutes(5), r.dnsbl().probeInterval(), "probe default");
+        assertTrue(r.dnsbl().requireTestListing());
+    }
+
+    @Test
+    void theProbeCanBeTunedOrSwitchedOffAndItsIntervalIsBounded() throws Exception {
+        PostwardenConfig c = ConfigLoader.load("test.yaml", """
+                dnsbl:
+                  enabled: true
+                  zones: [bl.example.org]
+                  probe: {interval: 1m, require-test-listing: false}
+                """);
+        assertEquals(Duration.ofMinutes(1), new Rules(c).dnsbl().probeInterval());
+        assertFalse(new Rules(c).dnsbl().requireTestListing());
+        PostwardenConfig off = ConfigLoader.load("test.yaml", """
+                dnsbl: {enabled: true, zones: [bl.example.org], probe: {enabled: false}}
+                """);
+        assertEquals(Duration.ZERO, new Rules(off).dnsbl().probeInterval());
+        assertEquals("dnsbl.probe.interval = \"1s\" (line 1): a duration from 10s to 1d",
+                only(errors("dnsbl: {probe: {interval: 1s}}\n"), "dnsbl.probe.interval"));
+        PostwardenConfig exempt = ConfigLoader.load("test.yaml", """
+                dnsbl: {enabled: true, zones: ["bogons.example.org*2", bl.example.org],
+                        probe: {exempt-zones: [Bogons.Example.Org.]}}
+                """);
+        assertEquals(List.of("bogons.example.org"), new Rules(exempt).dnsbl().probeExemptZones());
+        String e = only(errors("dnsbl: {zones: [bl.example.org], probe: {exempt-zones: [other.example.org]}}\n"),
+                "dnsbl.probe.exempt-zones[0]");
+        assertTrue(e.contains("\"other.example.org\"") && e.contains("the domain of a configured zone "
+                + "(one of [bl.example.org])"), e);
+    }
+
+    @Test
     void aBadZoneNamesTheKeyTheValueTheLineAndTheExpectation() {
         String e = only(errors("""
                 dnsbl:

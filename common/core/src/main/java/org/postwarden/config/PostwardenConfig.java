@@ -133,7 +133,7 @@ public record PostwardenConfig(
     public record Dnsbl(boolean enabled, String resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
             DnsblCache cache, List<String> zones, List<String> rhsblHelo, List<String> rhsblSender,
             List<String> errorCodes, String dqsKey, String dqsKeyFile, List<String> ownIps,
-            Duration ownIpCheckInterval) {
+            Duration ownIpCheckInterval, DnsblProbe probe) {
 
         @Override
         public String toString() {
@@ -145,6 +145,15 @@ public record PostwardenConfig(
 
     /** DNSBL answer cache: size and TTL clamps (answers' own TTLs are respected within them). */
     public record DnsblCache(long size, Duration minTtl, Duration maxTtl, Duration failureTtl) {
+    }
+
+    /**
+     * The zones' RFC 5782 probe ({@code dnsbl.probe}): every zone is asked about its test points at start-up and
+     * every {@code interval}; one that lists what no list lists (or, with {@code requireTestListing}, does not list
+     * its positive test point) is switched off until a probe passes. {@code exemptZones} are never probed.
+     */
+    public record DnsblProbe(boolean enabled, Duration interval, boolean requireTestListing,
+            List<String> exemptZones) {
     }
 
     /**

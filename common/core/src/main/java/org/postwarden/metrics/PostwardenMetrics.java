@@ -30,7 +30,8 @@ import java.util.function.Supplier;
  * {@code postwarden_dnsbl_errors_total{zone,reason}}, {@code postwarden_dnsbl_timeouts_total{zone,phase}},
  * {@code postwarden_dnsbl_query_seconds{zone}}, {@code postwarden_dnsbl_cache_total{result}},
  * {@code postwarden_dnsbl_cache_hit_ratio}, {@code postwarden_dnsbl_zone_failing{zone}},
- * {@code postwarden_dnsbl_own_ip_listed{zone}}, greylisting: {@code postwarden_greylist_total{result}},
+ * {@code postwarden_dnsbl_own_ip_listed{zone}}, {@code postwarden_dnsbl_zone_switched_off{zone}},
+ * {@code postwarden_dnsbl_probes_total{zone,result}}, greylisting: {@code postwarden_greylist_total{result}},
  * {@code postwarden_greylist_auto_allowlisted_total}, {@code postwarden_greylist_pool_matches_total{via}},
  * {@code postwarden_greylist_lookups_total{kind,result}}; the outbound guard registers its own ({@code postwarden_outbound_*},
  * {@code postwarden_queue_*}, {@code postwarden_alert*}) through {@link #registry()}. See docs/metrics.md, which
@@ -147,6 +148,11 @@ public final class PostwardenMetrics {
 
         /** How many of our own outbound addresses {@code zone} lists. */
         double ownIpListed(String zone);
+
+        /** 1 when {@code zone} is switched off by its RFC 5782 probe (it seems to list everything), else 0. */
+        default double zoneSwitchedOff(String zone) {
+            return 0;
+        }
     }
 
     /**
@@ -167,6 +173,11 @@ public final class PostwardenMetrics {
                         () -> {
                             DnsblView v = dnsblView.get();
                             return v == null ? 0 : v.ownIpListed(z);
+                        }, "zone", z);
+                gauge("postwarden.dnsbl.zone.switched.off", "1 while a DNSBL zone is switched off because its "
+                        + "RFC 5782 probe failed (it seems to list everything; not scored)", () -> {
+                            DnsblView v = dnsblView.get();
+                            return v == null ? 0 : v.zoneSwitchedOff(z);
                         }, "zone", z);
             }
         }
@@ -221,6 +232,12 @@ public final class PostwardenMetrics {
             c = dnsblCacheHit;
         }
         c.increment(n);
+    }
+
+    /** One RFC 5782 probe of {@code zone} ended: {@code pass}, {@code fail} or {@code no-answer}. */
+    public void dnsblProbe(String zone, String result) {
+        counter("postwarden.dnsbl.probes", "RFC 5782 probes of DNSBL zones, per zone and result", "zone", zone,
+                "result", result).increment();
     }
 
     /** A DNS query sent to {@code zone}. */

@@ -18,6 +18,7 @@ import org.postwarden.api.Suspensions;
 import org.postwarden.config.Durations;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.daemon.CurrentEngine;
+import org.postwarden.dnsbl.DnsblStatus;
 import org.postwarden.engine.DecisionEngine;
 import org.postwarden.engine.NetworkScores;
 import org.postwarden.engine.RecentDecisions;
@@ -111,6 +112,53 @@ public final class AdminQueries {
     /** Whether DNSBL scoring is on. */
     public boolean dnsblEnabled() {
         return engine.dnsbl() != null;
+    }
+
+    /**
+     * What the DNSBL monitor knows, for the status page, or null when DNSBL is off: {@code zones} (each with its
+     * {@code state} -- scoring, failing, switched-off, pending -- {@code why}, {@code lastProbe},
+     * {@code lastProbeAt}, {@code probeDetail}), {@code switchedOffZones}, {@code probeIntervalSeconds}, and
+     * {@code ownAddresses} ({@code checked}, {@code intervalSeconds}, {@code lastCheck}, {@code listed}: address,
+     * zone, codes, since).
+     */
+    public Map<String, Object> dnsblMonitor() {
+        if (engine.dnsbl() == null) {
+            return null;
+        }
+        DnsblStatus ds = engine.dnsbl().status();
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, Object>> zones = new ArrayList<>();
+        for (DnsblStatus.ZoneStatus z : ds.zones()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("zone", z.zone());
+            m.put("kinds", z.kinds());
+            m.put("state", z.state());
+            m.put("why", z.why());
+            m.put("lastProbe", z.lastProbe());
+            m.put("lastProbeAt", instant(z.lastProbeMillis()));
+            m.put("probeDetail", z.probeDetail());
+            zones.add(m);
+        }
+        out.put("zones", zones);
+        out.put("switchedOffZones", ds.zones().stream().filter(z -> z.state().equals("switched-off"))
+                .map(DnsblStatus.ZoneStatus::zone).toList());
+        out.put("probeIntervalSeconds", ds.probeIntervalSeconds());
+        List<Map<String, Object>> listed = new ArrayList<>();
+        for (DnsblStatus.OwnListing l : ds.ownListed()) {
+            listed.add(Map.of("address", l.address(), "zone", l.zone(), "codes", l.codes(), "since",
+                    instant(l.sinceMillis())));
+        }
+        Map<String, Object> own = new LinkedHashMap<>();
+        own.put("checked", ds.ownAddresses());
+        own.put("intervalSeconds", ds.ownCheckIntervalSeconds());
+        own.put("lastCheck", instant(ds.lastOwnCheckMillis()));
+        own.put("listed", listed);
+        out.put("ownAddresses", own);
+        return out;
+    }
+
+    private static String instant(long millis) {
+        return millis == 0 ? null : java.time.Instant.ofEpochMilli(millis).toString();
     }
 
     private Rules rules() {

@@ -126,8 +126,8 @@ public final class Daemon implements AutoCloseable {
         DnsScannerCheck scanners = config.bans().scanners().enabled() && config.bans().threshold() > 0
                 ? DnsScannerCheck.create(config.bans().scanners(), outbound.running()::scannerSuffix, time) : null;
         SignalRecorder signals = new SignalRecorder(metrics, time, scanners, BanListener.NONE);
-        DecisionEngine first = new DecisionEngine(rules, store, metrics, DnsClients.dnsbl(rules, null, metrics, time),
-                DnsClients.pools(rules, null, metrics, time))
+        DecisionEngine first = new DecisionEngine(rules, store, metrics, DnsClients.dnsbl(rules, null, metrics, time,
+                new DnsblAlerts(outbound.alerter(), time)), DnsClients.pools(rules, null, metrics, time))
                 .withRecent(new RecentDecisions(RecentDecisions.DEFAULT_CAPACITY)).withOutbound(outbound.guard())
                 .withSignals(signals).withAuth(new AuthPolicy(signals, metrics, outbound.alerter()));
         Daemon d = new Daemon(new CurrentEngine(first), metrics, time, snapshots, outbound.withScanners(scanners));
@@ -282,7 +282,8 @@ public final class Daemon implements AutoCloseable {
         } else {
             outbound.guard().rules(rules, store);
         }
-        DnsblClient dnsbl = DnsClients.dnsbl(rules, current.dnsbl(), context.metrics(), context.time());
+        DnsblClient dnsbl = DnsClients.dnsbl(rules, current.dnsbl(), context.metrics(), context.time(),
+                new DnsblAlerts(outbound.alerter(), context.time()));
         SenderPools pools = DnsClients.pools(rules, current.pools(), context.metrics(), context.time());
         outbound.running().rules = rules;
         engine.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl, pools).withRecent(current.recent())

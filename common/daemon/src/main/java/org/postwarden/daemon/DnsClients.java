@@ -1,10 +1,12 @@
 package org.postwarden.daemon;
 
 import org.postwarden.dnsbl.DnsblClient;
+import org.postwarden.dnsbl.DnsblWatch;
 import org.postwarden.dnsbl.PoolSettings;
 import org.postwarden.dnsbl.SenderPools;
 import org.postwarden.dnsbl.zone.DnsblSettings;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Cidr;
 import org.postwarden.model.TimeSource;
 import org.postwarden.rules.Rules;
 import org.slf4j.Logger;
@@ -22,10 +24,16 @@ final class DnsClients {
 
     /**
      * The DNSBL client for {@code rules}: null when {@code dnsbl.enabled} is false, {@code running} when its
-     * settings are unchanged (its warm cache is kept), else a new client with its own-IP monitor started.
+     * settings are unchanged (its warm cache is kept), else a new client with its monitor (zone probes, own
+     * addresses) started, reporting to {@code watch} and taking over what {@code running} knew.
      */
     static DnsblClient dnsbl(Rules rules, DnsblClient running, PostwardenMetrics metrics,
-            TimeSource time) {
+            TimeSource time, DnsblWatch watch) {
+        if (!rules.config().dnsbl().ownIps().isEmpty() && (running == null || rules.dnsbl() == null
+                || !running.settings().equals(rules.dnsbl()))) {
+            LOG.warn("dnsbl.own-ips is deprecated: its addresses are merged into networks.own-addresses (never "
+                    + "counted, scored or banned, and checked in the DNSBL zones); list them there instead");
+        }
         DnsblSettings s = rules.dnsbl();
         if (s == null) {
             return null;
@@ -34,9 +42,14 @@ final class DnsClients {
             return running;
         }
         DnsblClient c = DnsblClient.create(s, metrics, time);
-        c.startOwnIpMonitor();
+        c.startMonitoring(watch, running);
         LOG.info("DNSBL on: {} zone entries, resolver {}, wait {}", s.zones().size(),
                 s.resolver() == null ? "from /etc/resolv.conf" : s.resolver(), s.timeout());
+        for (Cidr n : rules.unmonitoredOwnNetworks()) {
+            LOG.info("networks.own-addresses {}/{} is not checked in the DNSBL zones (wider than {} addresses, or "
+                    + "past {} in all): list its sending addresses one by one", n.network().getHostAddress(),
+                    n.prefix(), Rules.MONITORED_NETWORK_SIZE, Rules.MONITORED_ADDRESSES);
+        }
         return c;
     }
 

@@ -47,6 +47,11 @@ final class AnswerClassifier {
 
     /** The answer {@code m} from zone {@code z} for target {@code shown} (as logs show it). */
     ZoneAnswer classify(Zone z, Message m, String shown) {
+        return classify(z, m, shown, true);
+    }
+
+    /** {@link #classify(Zone, Message, String)}; a listing is counted only when {@code countListing}. */
+    ZoneAnswer classify(Zone z, Message m, String shown, boolean countListing) {
         long now = time.nanos();
         int rcode = m.getRcode();
         if (rcode == Rcode.NXDOMAIN) {
@@ -81,7 +86,9 @@ final class AnswerClassifier {
             }
         }
         z.health.healthy();
-        metrics.dnsblListing(z.domain);
+        if (countListing) {
+            metrics.dnsblListing(z.domain);
+        }
         return new ZoneAnswer(new DnsblResult.Listed(codes), now + clamp(ttl));
     }
 

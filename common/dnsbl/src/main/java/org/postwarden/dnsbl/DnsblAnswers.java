@@ -169,8 +169,10 @@ public final class DnsblAnswers {
             if (results[i] instanceof DnsblResult.Failed failed) {
                 f = failed;
             } else if (results[i] instanceof DnsblResult.Listed && zones[i].failing()) {
-                f = new DnsblResult.Failed(DnsblResult.Reason.ERROR_CODE, "zone " + zones[i].domain
-                        + " is failing (query-error codes); its listings score nothing until it answers sanely");
+                String why = zones[i].health.whyOff();
+                f = new DnsblResult.Failed(zones[i].health.switchedOff() != null ? DnsblResult.Reason.SWITCHED_OFF
+                        : DnsblResult.Reason.ERROR_CODE, why != null ? why : "zone " + zones[i].domain
+                        + " scores nothing");
             }
             if (f != null) {
                 if (out == null) {

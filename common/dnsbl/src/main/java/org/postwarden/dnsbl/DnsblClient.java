@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * queries (in-flight limit, query timeout); {@link AnswerClassifier} turns answers into listed / not listed /
  * failed; {@link ZoneTable} and {@link ZoneHealth} hold the zones and which of them are failing;
  * {@link AnswerCache} memoizes answers, per-target summaries and per-event lookups and shares lookups in flight;
- * {@link OwnIpMonitor} watches our own addresses.
+ * {@link DnsMonitor} schedules the background checks: {@link ZoneProber} probes every zone at its RFC 5782 test
+ * points and switches off a zone that lists everything, {@link OwnIpMonitor} watches our own addresses.
  *
  * <p>Caches, bounded, expiring per entry: answers per query name (TTL from the answer, NXDOMAIN's from the SOA,
  * clamped to {@code min-ttl..max-ttl}; failures for {@code failure-ttl}); and per target a summary of all zones of
@@ -55,11 +56,14 @@ public final class DnsblClient implements AutoCloseable {
     private final QuerySender sender;
     private final AnswerCache cache;
     private final OwnIpMonitor ownIps;
+    private final ZoneProber prober;
+    private final DnsMonitor monitor;
     private final PostwardenMetrics.DnsblView view;
+    private volatile DnsblWatch watch = DnsblWatch.NONE;
 
     /**
      * Creates a client with the resolver named in {@code settings} (or the system's) and starts no background work;
-     * see {@link #startOwnIpMonitor()}.
+     * see {@link #startMonitoring}.
      */
     public static DnsblClient create(DnsblSettings settings, PostwardenMetrics metrics, TimeSource time) {
         Resolver r = settings.resolver() == null ? new ExtendedResolver() : new SimpleResolver(settings.resolver());
@@ -78,11 +82,24 @@ public final class DnsblClient implements AutoCloseable {
         this.sender = new QuerySender(settings, resolver, metrics, time, new AnswerClassifier(settings, metrics, time),
                 executor, timer);
         this.cache = new AnswerCache(settings, zones, sender, metrics, time, executor);
-        this.ownIps = new OwnIpMonitor(settings, zones, cache, timer);
+        this.ownIps = new OwnIpMonitor(settings.ownIps(), zones.of(ZoneKind.CLIENT_IP), sender, time,
+                () -> watch);
+        this.prober = new ZoneProber(zones, settings.requireTestListing(), settings.probeExemptZones(), sender,
+                metrics, time, () -> watch);
+        this.monitor = new DnsMonitor(prober, ownIps, time, settings.probeInterval(),
+                settings.ownIpCheckInterval());
         this.view = new PostwardenMetrics.DnsblView() {
             @Override
             public double zoneFailing(String zone) {
-                return zones.failing(zone) ? 1 : 0;
+                ZoneHealth h = zones.health(zone);
+                return h != null && h.errorCodes() ? 1 : 0;
+            }
+
+            @Override
+            public double zoneSwitchedOff(String zone) {
+                ZoneHealth h = zones.health(zone);
+                String off = h == null ? null : h.switchedOff();
+                return off != null && !ZoneProber.PENDING.equals(off) ? 1 : 0;
             }
 
             @Override
@@ -102,7 +119,10 @@ public final class DnsblClient implements AutoCloseable {
         return zones.has(kind);
     }
 
-    /** Whether {@code domain} is currently marked failing (it answered query-error codes). */
+    /**
+     * Whether {@code domain} scores nothing now: it is marked failing (it answered query-error codes) or switched
+     * off by its probe (or not probed yet, once monitoring started).
+     */
     public boolean failing(String domain) {
         return zones.failing(domain);
     }
@@ -201,10 +221,11 @@ public final class DnsblClient implements AutoCloseable {
     }
 
     /**
-     * Checks every own outbound address ({@code dnsbl.own-ips}) against every client-IP zone now. An address counts
-     * as listed in a zone when an entry with a weight of 0 or more matches (allowlist listings are good news).
-     * Logs a warning when an address becomes listed and a line when it is delisted; a failed lookup keeps the
-     * previous state. Returns, per zone, the listed addresses.
+     * Checks every own address ({@code networks.own-addresses}, {@code dnsbl.own-ips}) against every client-IP zone
+     * now, asking the zones afresh. An address counts as listed in a zone when an entry with a weight of 0 or more
+     * matches (allowlist listings are good news). Logs and reports (see {@link #startMonitoring}) when an address
+     * becomes listed and when it is delisted; a failed lookup keeps the previous state. Returns, per zone, the listed
+     * addresses.
      */
     public CompletableFuture<Map<String, List<InetAddress>>> checkOwnIps() {
         return ownIps.check();
@@ -216,21 +237,73 @@ public final class DnsblClient implements AutoCloseable {
     }
 
     /**
-     * Starts the periodic own-IP check ({@code dnsbl.own-ip-check-interval}, first run at once) on this client's
-     * timer, when own addresses and client-IP zones are configured. Stops with {@link #close()}.
+     * Starts the background checks on this client's timer: the zones' probe ({@code dnsbl.probe.interval}) and our
+     * own addresses ({@code dnsbl.own-ip-check-interval}), both at once and then on their schedules; changes go to
+     * {@code watch}. What {@code previous} (the client this one replaces on a reload; may be null) knew is taken
+     * over for the zones and addresses both watch, so a listing or a switched-off zone is not reported twice; a zone
+     * it did not know scores nothing until its first probe has ended (passed, or got no answer). With probes off
+     * ({@code dnsbl.probe.enabled: false}) every zone scores from the start. Stops with {@link #close()}.
      */
-    public void startOwnIpMonitor() {
-        ownIps.start();
+    public void startMonitoring(DnsblWatch watch, DnsblClient previous) {
+        startMonitoring(watch, previous, true);
+    }
+
+    /** {@link #startMonitoring(DnsblWatch, DnsblClient)}; without {@code timer}, only {@link #pollMonitor()} runs it. */
+    void startMonitoring(DnsblWatch watch, DnsblClient previous, boolean timer) {
+        this.watch = watch == null ? DnsblWatch.NONE : watch;
+        if (previous != null) {
+            ownIps.inherit(previous.ownIps);
+            prober.inherit(previous.prober);
+        }
+        for (String d : monitor.probing() ? prober.domains() : List.<String>of()) {
+            ZoneHealth h = zones.health(d);
+            ZoneHealth before = previous == null ? null : previous.zones.health(d);
+            String off = before == null ? null : before.switchedOff();
+            if (off != null) {
+                h.switchOff(off);
+            } else if (before == null) {
+                h.switchOff(ZoneProber.PENDING);
+            }
+        }
+        if (timer) {
+            monitor.start(this.timer);
+        }
+    }
+
+    /** Runs what of the background checks is due now by this client's time source (tests with a manual clock). */
+    CompletableFuture<Void> pollMonitor() {
+        return monitor.poll();
+    }
+
+    /** What the background checks know now: each zone's state and last probe, our listed addresses. */
+    public DnsblStatus status() {
+        List<DnsblStatus.ZoneStatus> out = new ArrayList<>();
+        for (String d : prober.allDomains()) {
+            ZoneHealth h = zones.health(d);
+            String off = h.switchedOff();
+            String state = off == null ? h.errorCodes() ? "failing" : "scoring"
+                    : ZoneProber.PENDING.equals(off) ? "pending" : "switched-off";
+            ZoneProber.Result r = prober.last(d);
+            out.add(new DnsblStatus.ZoneStatus(d, prober.kinds(d), state, h.whyOff(),
+                    prober.exempt(d) ? "exempt" : r == null ? "none" : r.outcome().label(), r == null ? 0 : r.atMillis(),
+                    r == null ? null : r.detail()));
+        }
+        return new DnsblStatus(out, ownIps.addresses(), ownIps.listings(), ownIps.lastCheckMillis(),
+                monitor.probing() ? settings.probeInterval().toSeconds() : 0,
+                settings.ownIpCheckInterval().toSeconds());
     }
 
     /**
      * Stops the timer and the thread pool. Lookups still waiting complete with what they have (the timers already
-     * scheduled still fire); new queries fail at once with {@link DnsblResult.Reason#CLOSED}.
+     * scheduled still fire); new queries fail at once with {@link DnsblResult.Reason#CLOSED}. The monitor starts no
+     * further round and reports nothing more.
      */
     @Override
     public void close() {
+        monitor.close();
+        // a round still out reports nothing more: the client replacing this one has taken over
+        watch = DnsblWatch.NONE;
         sender.close();
-        ownIps.close();
         threads.close();
         metrics.dnsblViewClosed(view);
     }

@@ -61,6 +61,8 @@ public sealed interface DnsblResult {
         NETWORK,
         /** Too many queries in flight ({@code dnsbl.max-in-flight}); nothing was sent. */
         OVERLOAD,
+        /** The zone is switched off: its RFC 5782 probe failed (it seems to list everything). */
+        SWITCHED_OFF,
         /** The client is shutting down. */
         CLOSED;
 

@@ -1,13 +1,11 @@
 package org.postwarden.dnsbl;
 
-import org.postwarden.dnsbl.zone.DnsblSettings;
 import org.postwarden.dnsbl.zone.DnsblZone;
-import org.postwarden.dnsbl.zone.ZoneKind;
+import org.postwarden.model.TimeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,82 +13,123 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
- * Watches our own outbound addresses ({@code dnsbl.own-ips}) in the client-IP zones: which zone lists which of
- * them (for the gauge {@code postwarden_dnsbl_own_ip_listed{zone}}), a WARN when one becomes listed and an INFO
- * when it is delisted. Lookups go through the client's cache like any other. Thread-safe; never blocks.
+ * Watches our own addresses ({@code networks.own-addresses}, with the deprecated {@code dnsbl.own-ips}) in the
+ * client-IP zones: which zone lists which of them (for the gauge {@code postwarden_dnsbl_own_ip_listed{zone}} and
+ * {@code ctl status}), a WARN and a {@link DnsblWatch} report when one becomes listed, an INFO and a report when it
+ * is delisted: once per listing, never once per check. Each check asks the zones afresh (not through the answer
+ * cache, so a delisting shows at the next check). An address counts as listed in a zone when an entry with a weight
+ * of 0 or more matches (allowlist listings are good news). A failed lookup, and an answer of a zone that scores
+ * nothing now (failing, or switched off by its probe), keep the previous state. Thread-safe; never blocks.
  */
 final class OwnIpMonitor {
     private static final Logger LOG = LoggerFactory.getLogger(DnsblClient.class);
 
-    private final DnsblSettings settings;
-    private final Zone[] zones;
-    private final AnswerCache cache;
-    private final ScheduledExecutorService timer;
-    /** Per client-IP zone domain: our addresses it lists, with the codes. */
-    private final Map<String, Map<InetAddress, String>> listed = new ConcurrentHashMap<>();
-    private volatile boolean closed;
+    /** A listing: the codes, and since when (epoch ms of the check that first saw it). */
+    record Listing(String codes, long sinceMillis) {
+    }
 
-    OwnIpMonitor(DnsblSettings settings, ZoneTable zones, AnswerCache cache, ScheduledExecutorService timer) {
-        this.settings = settings;
-        this.zones = zones.of(ZoneKind.CLIENT_IP);
-        this.cache = cache;
-        this.timer = timer;
+    private final List<InetAddress> ips;
+    private final Zone[] zones;
+    private final QuerySender sender;
+    private final TimeSource time;
+    private final Supplier<DnsblWatch> watch;
+    /** Per client-IP zone domain: our addresses it lists. */
+    private final Map<String, Map<InetAddress, Listing>> listed = new ConcurrentHashMap<>();
+    private volatile long lastCheckMillis;
+
+    OwnIpMonitor(List<InetAddress> ips, Zone[] clientZones, QuerySender sender, TimeSource time,
+            Supplier<DnsblWatch> watch) {
+        this.ips = List.copyOf(ips);
+        this.zones = clientZones;
+        this.sender = sender;
+        this.time = time;
+        this.watch = watch;
         for (Zone z : this.zones) {
             listed.put(z.domain, new ConcurrentHashMap<>());
         }
     }
 
-    /**
-     * Checks every own address against every client-IP zone now. An address counts as listed in a zone when an
-     * entry with a weight of 0 or more matches (allowlist listings are good news); a failed lookup keeps the
-     * previous state. Returns, per zone, the listed addresses.
-     */
+    /** Whether there is anything to check: own addresses and client-IP zones. */
+    boolean active() {
+        return !ips.isEmpty() && zones.length > 0;
+    }
+
+    int addresses() {
+        return ips.size();
+    }
+
+    /** Takes over what {@code previous} knew, for the (zone, address) pairs both watch: no second report. */
+    void inherit(OwnIpMonitor previous) {
+        for (Map.Entry<String, Map<InetAddress, Listing>> e : listed.entrySet()) {
+            Map<InetAddress, Listing> before = previous.listed.get(e.getKey());
+            if (before != null) {
+                before.forEach((ip, l) -> {
+                    if (ips.contains(ip)) {
+                        e.getValue().put(ip, l);
+                    }
+                });
+            }
+        }
+    }
+
+    /** Checks every own address against every client-IP zone now. Returns, per zone, the listed addresses. */
     CompletableFuture<Map<String, List<InetAddress>>> check() {
-        List<InetAddress> ips = settings.ownIps();
-        if (zones.length == 0 || ips.isEmpty() || closed) {
+        if (!active()) {
             return CompletableFuture.completedFuture(listed());
         }
-        List<CompletableFuture<DnsblAnswers>> fs = new ArrayList<>(ips.size());
+        List<CompletableFuture<Void>> fs = new ArrayList<>(ips.size() * zones.length);
         for (InetAddress ip : ips) {
-            fs.add(cache.target(ZoneKind.CLIENT_IP, ip));
-        }
-        return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            for (int i = 0; i < ips.size(); i++) {
-                update(ips.get(i), fs.get(i).join());
+            String prefix = QueryNames.reversed(ip);
+            for (Zone z : zones) {
+                String name = prefix + "." + z.queryDomain;
+                fs.add(sender.query(z, name, ip.getHostAddress()).thenAccept(a -> update(ip, z, a.result())));
             }
+        }
+        return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).handle((v, t) -> {
+            if (t != null) {
+                LOG.warn("own-address DNSBL check failed: {}", t.toString());
+            }
+            lastCheckMillis = time.millis();
             return listed();
         });
     }
 
-    private void update(InetAddress ip, DnsblAnswers a) {
-        for (Zone z : zones) {
-            DnsblResult r = a.result(z.domain);
-            if (r == null || r instanceof DnsblResult.Failed) {
-                continue;
-            }
-            String codes = null;
-            if (r instanceof DnsblResult.Listed l && !z.failing()) {
-                for (DnsblZone e : z.entries) {
-                    if (e.weight() >= 0 && e.matches(l.codes())) {
-                        codes = l.codesText();
-                        break;
-                    }
+    private void update(InetAddress ip, Zone z, DnsblResult r) {
+        if (r instanceof DnsblResult.Failed || z.failing()) {
+            return;
+        }
+        String codes = null;
+        if (r instanceof DnsblResult.Listed l) {
+            for (DnsblZone e : z.entries) {
+                if (e.weight() >= 0 && e.matches(l.codes())) {
+                    codes = l.codesText();
+                    break;
                 }
             }
-            Map<InetAddress, String> m = listed.get(z.domain);
-            if (codes != null) {
-                if (m.put(ip, codes) == null) {
-                    LOG.warn("our outbound address {} is listed in DNSBL zone {} ({}): mail we send may be refused",
-                            ip.getHostAddress(), z.domain, codes);
-                }
-            } else if (m.remove(ip) != null) {
-                LOG.info("our outbound address {} is no longer listed in DNSBL zone {}", ip.getHostAddress(),
-                        z.domain);
+        }
+        Map<InetAddress, Listing> m = listed.get(z.domain);
+        String shown = ip.getHostAddress();
+        if (codes != null) {
+            if (m.putIfAbsent(ip, new Listing(codes, time.millis())) == null) {
+                LOG.warn("our outbound address {} is listed in DNSBL zone {} ({}): mail we send may be refused",
+                        shown, z.domain, codes);
+                String c = codes;
+                report(() -> watch.get().ownAddressListed(ip, z.domain, c));
             }
+        } else if (m.remove(ip) != null) {
+            LOG.info("our outbound address {} is no longer listed in DNSBL zone {}", shown, z.domain);
+            report(() -> watch.get().ownAddressDelisted(ip, z.domain));
+        }
+    }
+
+    private static void report(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.warn("DNSBL monitor: reporting a change failed: {}", e.toString());
         }
     }
 
@@ -103,38 +142,28 @@ final class OwnIpMonitor {
         return Collections.unmodifiableMap(out);
     }
 
+    /** Every current listing, zone by zone in configuration order. */
+    List<DnsblStatus.OwnListing> listings() {
+        List<DnsblStatus.OwnListing> out = new ArrayList<>();
+        for (Zone z : zones) {
+            for (InetAddress ip : ips) {
+                Listing l = listed.get(z.domain).get(ip);
+                if (l != null) {
+                    out.add(new DnsblStatus.OwnListing(ip.getHostAddress(), z.domain, l.codes(), l.sinceMillis()));
+                }
+            }
+        }
+        return out;
+    }
+
     /** How many of our addresses {@code zone} lists (0 for a zone that is not a client-IP zone). */
     double listedCount(String zone) {
-        Map<InetAddress, String> m = listed.get(zone);
+        Map<InetAddress, Listing> m = listed.get(zone);
         return m == null ? 0 : m.size();
     }
 
-    /**
-     * Starts the periodic check ({@code dnsbl.own-ip-check-interval}, first run at once) on the timer, when own
-     * addresses and client-IP zones are configured. It stops when the timer is shut down.
-     */
-    void start() {
-        if (settings.ownIps().isEmpty() || zones.length == 0 || closed) {
-            return;
-        }
-        long every = settings.ownIpCheckInterval().toMillis();
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                check().whenComplete((r, t) -> {
-                    if (t != null) {
-                        LOG.warn("own-IP DNSBL check failed: {}", settings.redact(t.toString()));
-                    }
-                });
-            } catch (RuntimeException e) {
-                LOG.warn("own-IP DNSBL check failed: {}", settings.redact(e.toString()));
-            }
-        }, 0, every, TimeUnit.MILLISECONDS);
-        LOG.info("checking {} own address(es) against {} DNSBL zone(s) every {}", settings.ownIps().size(),
-                zones.length, Duration.ofMillis(every));
-    }
-
-    /** No further checks start. */
-    void close() {
-        closed = true;
+    /** When the last check finished (epoch ms), 0 for never. */
+    long lastCheckMillis() {
+        return lastCheckMillis;
     }
 }

@@ -60,6 +60,14 @@ final class QuerySender {
      * target as logs show it. Completes, never exceptionally, with the answer or the failure.
      */
     CompletableFuture<ZoneAnswer> query(Zone z, String name, String shown) {
+        return query(z, name, shown, false);
+    }
+
+    /**
+     * {@link #query(Zone, String, String)}; a {@code probe} (the zone's RFC 5782 test points) is counted as a query
+     * but its listing is not counted as one ({@code postwarden_dnsbl_listings_total} counts listings of real targets).
+     */
+    CompletableFuture<ZoneAnswer> query(Zone z, String name, String shown, boolean probe) {
         long now = time.nanos();
         if (closed) {
             return CompletableFuture.completedFuture(new ZoneAnswer(new DnsblResult.Failed(
@@ -99,7 +107,7 @@ final class QuerySender {
                 return;
             }
             try {
-                out.complete(m != null ? classifier.classify(z, m, shown) : classifier.failure(z, t));
+                out.complete(m != null ? classifier.classify(z, m, shown, !probe) : classifier.failure(z, t));
             } catch (RuntimeException e) {
                 out.complete(classifier.failure(z, e));
             }

@@ -48,6 +48,11 @@ final class ZoneTable {
         return h != null && h.failing();
     }
 
+    /** The health of {@code domain}, or null when it is not configured. */
+    ZoneHealth health(String domain) {
+        return health.get(domain);
+    }
+
     /** Every configured zone domain, each once, in configuration order (kind by kind). */
     Set<String> domains() {
         return Collections.unmodifiableSet(health.keySet());

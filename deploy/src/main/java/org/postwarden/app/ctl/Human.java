@@ -111,7 +111,27 @@ final class Human {
         line(d.toString());
         JsonNode dnsbl = j.path("dnsbl");
         line("dnsbl: " + (dnsbl.path("enabled").asBoolean() ? "on" : "off")
-                + (dnsbl.path("failingZones").isEmpty() ? "" : ", FAILING zones: " + dnsbl.path("failingZones")));
+                + (dnsbl.path("failingZones").isEmpty() ? "" : ", FAILING zones: " + dnsbl.path("failingZones"))
+                + (dnsbl.path("switchedOffZones").isEmpty() ? "" : ", SWITCHED OFF zones: "
+                        + dnsbl.path("switchedOffZones")));
+        if (dnsbl.has("zones")) {
+            List<List<String>> zones = new ArrayList<>();
+            for (JsonNode z : dnsbl.path("zones")) {
+                zones.add(List.of(text(z, "zone"), text(z, "state"), text(z, "lastProbe"),
+                        z.path("lastProbeAt").isNull() ? "-" : text(z, "lastProbeAt"),
+                        z.path("why").isNull() ? "" : text(z, "why")));
+            }
+            table(List.of("ZONE", "STATE", "PROBE", "PROBED AT", "WHY"), zones);
+            JsonNode own = dnsbl.path("ownAddresses");
+            JsonNode listed = own.path("listed");
+            line("own addresses: " + text(own, "checked") + " checked every " + age(own.path("intervalSeconds")
+                    .asLong()) + ", last " + (own.path("lastCheck").isNull() ? "never" : text(own, "lastCheck"))
+                    + (listed.isEmpty() ? ", none listed" : ", LISTED:"));
+            for (JsonNode l : listed) {
+                line("  " + text(l, "address") + " in " + text(l, "zone") + " (" + text(l, "codes") + ") since "
+                        + text(l, "since"));
+            }
+        }
     }
 
     void explain(JsonNode j) {

@@ -47,10 +47,37 @@ final class DnsblValidator {
         p.each("dnsbl.own-ips", d.ownIps(), Problems.parsing(Cidr::parseAddress,
                 e -> "an IP address like 192.0.2.25 or 2001:db8::25 (" + e.getMessage() + ")"));
         p.duration("dnsbl.own-ip-check-interval", d.ownIpCheckInterval(), Duration.ofSeconds(10), Duration.ofDays(7));
+        p.ifPresent("dnsbl.probe", d.probe(), pr -> probe(d, pr, p));
         if (d.enabled()) {
             enabled(d, dqsZone, key, keyFile, p);
             budget(d.timeout(), "policy", policy != null && policy.enabled() ? policy.timeBudget() : null, p);
             budget(d.timeout(), "milter", milter != null && milter.enabled() ? milter.timeBudget() : null, p);
+        }
+    }
+
+    /** {@code dnsbl.probe}: the interval's bounds; each exempt zone must be a configured zone's domain. */
+    private static void probe(PostwardenConfig.Dnsbl d, PostwardenConfig.DnsblProbe pr, Problems p) {
+        p.duration("dnsbl.probe.interval", pr.interval(), Duration.ofSeconds(10), Duration.ofDays(1));
+        if (!p.present("dnsbl.probe.exempt-zones", pr.exemptZones())) {
+            return;
+        }
+        java.util.Set<String> domains = new java.util.LinkedHashSet<>();
+        for (List<String> l : java.util.Arrays.asList(d.zones(), d.rhsblHelo(), d.rhsblSender())) {
+            for (String spec : l == null ? List.<String>of() : l) {
+                try {
+                    domains.add(DnsblZoneParser.parse(spec, ZoneKind.CLIENT_IP).domain());
+                } catch (IllegalArgumentException e) {
+                    // reported with its zone list
+                }
+            }
+        }
+        for (int i = 0; i < pr.exemptZones().size(); i++) {
+            String z = pr.exemptZones().get(i);
+            String n = z == null ? "" : z.trim().toLowerCase(java.util.Locale.ROOT).replaceFirst("\\.$", "");
+            if (!domains.contains(n)) {
+                p.fail("dnsbl.probe.exempt-zones[" + i + "]", z, "the domain of a configured zone (one of "
+                        + domains + ")");
+            }
         }
     }
 

@@ -31,16 +31,33 @@ import java.util.regex.Pattern;
  * @param zones              every zone entry, all kinds, in configuration order
  * @param errorCodes         return codes that mean "query error" (besides anything outside 127.0.0.0/8)
  * @param dqsKey             Spamhaus DQS key inserted into {@code *.dq.spamhaus.net} zones, or "" for none
- * @param ownIps             our outbound addresses, checked periodically against every client-IP zone
+ * @param ownIps             our own addresses ({@code networks.own-addresses} and the deprecated
+ *                           {@code dnsbl.own-ips}), checked periodically against every client-IP zone
  * @param ownIpCheckInterval how often
+ * @param probeInterval      how often every zone is probed at its RFC 5782 test points; zero: never
+ * @param requireTestListing whether a zone that does not list its positive test point (127.0.0.2, TEST) fails
+ * @param probeExemptZones   zone domains never probed (they always score)
  */
 public record DnsblSettings(InetSocketAddress resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
         long cacheSize, Duration minTtl, Duration maxTtl, Duration failureTtl, List<DnsblZone> zones,
-        List<CodeFilter> errorCodes, String dqsKey, List<InetAddress> ownIps, Duration ownIpCheckInterval) {
+        List<CodeFilter> errorCodes, String dqsKey, List<InetAddress> ownIps, Duration ownIpCheckInterval,
+        Duration probeInterval, boolean requireTestListing, List<String> probeExemptZones) {
 
     private static final Pattern KEY = Pattern.compile("[a-z0-9]{16,64}");
+    /** {@code dnsbl.probe.interval}'s default. */
+    public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofMinutes(5);
+
+    /** Settings with the default probe ({@link #DEFAULT_PROBE_INTERVAL}, test listing required). */
+    public DnsblSettings(InetSocketAddress resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
+            long cacheSize, Duration minTtl, Duration maxTtl, Duration failureTtl, List<DnsblZone> zones,
+            List<CodeFilter> errorCodes, String dqsKey, List<InetAddress> ownIps, Duration ownIpCheckInterval) {
+        this(resolver, timeout, queryTimeout, maxInFlight, cacheSize, minTtl, maxTtl, failureTtl, zones, errorCodes,
+                dqsKey, ownIps, ownIpCheckInterval, DEFAULT_PROBE_INTERVAL, true, List.of());
+    }
 
     public DnsblSettings {
+        Objects.requireNonNull(probeInterval, "probeInterval");
+        probeExemptZones = List.copyOf(probeExemptZones);
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(queryTimeout, "queryTimeout");
         Objects.requireNonNull(minTtl, "minTtl");
