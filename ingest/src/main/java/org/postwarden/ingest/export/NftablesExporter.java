@@ -52,6 +52,8 @@ public final class NftablesExporter {
     // the sets
     private List<NftablesSets.Element> attempted;
     private PostwardenConfig.Nftables attemptedWith;
+    private Engine.BanList lastInput;
+    private PostwardenConfig lastConfig;
     private boolean failing;
     private long retryAt;
     private long resyncAt;
@@ -94,10 +96,15 @@ public final class NftablesExporter {
     private boolean sets(PostwardenConfig config, PostwardenConfig.BanExport cfg, Engine.BanList bans) {
         long now = time.millis();
         PostwardenConfig.Nftables n = cfg.nftables();
+        boolean timeDue = failing ? now >= retryAt : now >= resyncAt;
+        if (!timeDue && bans.equals(lastInput) && config == lastConfig) {
+            return false; // the same bans as last round: skip computing the elements
+        }
+        lastInput = bans;
+        lastConfig = config;
         List<NftablesSets.Element> want = NftablesSets.elements(bans.active(), bans.permanent(), config, now);
         boolean changed = attempted == null || !want.equals(attempted) || !n.equals(attemptedWith);
-        boolean due = changed || (failing ? now >= retryAt : now >= resyncAt);
-        if (!due) {
+        if (!changed && !timeDue) {
             return false;
         }
         attempted = want;
