@@ -218,6 +218,7 @@ class FirewallIT {
         Swaks.Result banned = viaPostscreen(BANNED);
         assertFalse(banned.ok(), banned.toString());
         assertFalse(banned.rcptReplies().contains(250), banned.toString());
+        assertTrue(banned.contains("521 5.3.2"), "postscreen_denylist_action = drop: " + banned);
         String line = postfix.awaitLog(Pattern.compile("postscreen\\[\\d+\\]: DENYLISTED \\[" + Pattern.quote(BANNED)
                 + "\\]:\\d+"), WAIT);
         assertTrue(line.contains("DENYLISTED"), line);
