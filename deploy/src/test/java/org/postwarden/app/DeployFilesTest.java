@@ -226,6 +226,21 @@ public class DeployFilesTest {
                 withDropIn.resolve("postwarden.service").toString());
         assertTrue(merged.ok() && merged.output().isBlank(),
                 "verify postwarden.service with queue-actions.conf without a warning: " + merged.describe());
+
+        // the nftables drop-in, likewise
+        String nft = Files.readString(DEPLOY.resolve("systemd/postwarden-nftables.conf"));
+        for (String must : List.of("CapabilityBoundingSet=CAP_NET_ADMIN\n", "AmbientCapabilities=CAP_NET_ADMIN\n",
+                "RestrictAddressFamilies=AF_NETLINK\n")) {
+            assertTrue(nft.contains(must), "postwarden-nftables.conf has " + must.strip());
+        }
+        Path withNft = tmp.resolve("nftables");
+        Files.createDirectories(withNft.resolve("postwarden.service.d"));
+        Files.copy(tmp.resolve("postwarden.service"), withNft.resolve("postwarden.service"));
+        Files.writeString(withNft.resolve("postwarden.service.d/nftables.conf"), nft);
+        Exec.Result mergedNft = run(withNft, "systemd-analyze", "verify", withNft.resolve("postwarden.service")
+                .toString());
+        assertTrue(mergedNft.ok() && mergedNft.output().isBlank(),
+                "verify postwarden.service with nftables.conf without a warning: " + mergedNft.describe());
     }
 
     @Test

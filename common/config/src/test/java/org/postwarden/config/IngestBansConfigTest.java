@@ -24,6 +24,11 @@ class IngestBansConfigTest {
         assertEquals("127.0.0.1:10514", c.ingest().syslog().udp(), "loopback when turned on");
         assertEquals("", c.bans().export().cidrMap());
         assertTrue(c.bans().export().nftablesCommand().isEmpty(), "nftables off by default");
+        PostwardenConfig.Nftables n = c.bans().export().nftables();
+        assertFalse(n.enabled(), "the nftables sets off by default");
+        assertEquals(List.of("/usr/sbin/nft"), n.command());
+        assertEquals(List.of("postwarden", "banned4", "banned6"), List.of(n.table(), n.set4(), n.set6()));
+        assertEquals(Duration.ofMinutes(10), n.resyncInterval());
         assertEquals(List.of("1h", "1d", "1w", "permanent"), c.bans().durations());
         assertEquals(Duration.ofHours(1), BanDurations.parse(c.bans().durations().get(0)));
         assertNull(BanDurations.parse("permanent"));
@@ -58,6 +63,23 @@ class IngestBansConfigTest {
         }
         assertTrue(all.contains("\"permanent\""), "the expectation names the permanent word:\n" + all);
         assertTrue(all.contains("${element}"), all);
+    }
+
+    @Test
+    void badNftablesSetsAreReportedWithKeyValueAndExpectation() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load("t", """
+                bans:
+                  export:
+                    nftables: {enabled: true, command: [], table: "post warden", set4: banned, set6: banned,
+                               resync-interval: 1s}
+                """));
+        String all = String.join("\n", e.errors());
+        for (String key : List.of("bans.export.nftables.command", "-f FILE",
+                "bans.export.nftables.table = \"post warden\"",
+                "a letter, then up to 31 letters", "bans.export.nftables.set6 = \"banned\"",
+                "bans.export.nftables.resync-interval = \"1s\"")) {
+            assertTrue(all.contains(key), "missing " + key + " in:\n" + all);
+        }
     }
 
     @Test

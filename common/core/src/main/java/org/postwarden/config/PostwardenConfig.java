@@ -196,9 +196,21 @@ public record PostwardenConfig(
             Duration cacheTtl) {
     }
 
-    /** Where bans go besides the store: a Postfix {@code cidr:} table and an optional nftables command. */
+    /**
+     * Where bans go besides the store: a Postfix {@code cidr:} table, the nftables sets ({@code nftables}) and the
+     * older per-ban command ({@code nftablesCommand}).
+     */
     public record BanExport(String cidrMap, String cidrResult, Duration minInterval, List<String> reloadCommand,
-            Duration commandTimeout, List<String> nftablesCommand) {
+            Duration commandTimeout, List<String> nftablesCommand, Nftables nftables) {
+    }
+
+    /**
+     * The nftables sets {@code inet TABLE SET4/SET6} kept equal to the active bans (elements with the ban's remaining
+     * time as their timeout) by running {@code command} with {@code -f FILE}: one atomic batch per change, and again
+     * every {@code resyncInterval}.
+     */
+    public record Nftables(boolean enabled, List<String> command, String table, String set4, String set6,
+            Duration resyncInterval) {
     }
 
     /**

@@ -5,7 +5,6 @@ import org.postwarden.api.Engine;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.Cidr;
-import org.postwarden.model.ClientKey;
 import org.postwarden.model.TimeSource;
 import org.postwarden.reputation.Ban;
 import org.slf4j.Logger;
@@ -19,27 +18,23 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 
 /**
  * Keeps the store's bans outside Postwarden: a Postfix {@code cidr:} table ({@code bans.export.cidr-map}) with one
  * {@code NETWORK/PREFIX RESULT} line per active ban and per {@code bans.permanent} entry, rewritten atomically
  * (temporary file in the same directory, then rename) when the set changes, new bans and expiries alike, at most once
- * per {@code min-interval}, then {@code reload-command}; and, when configured, {@code nftables-command} once per new
- * ban (element with the ban's remaining time as its timeout, so expiry needs no command).
+ * per {@code min-interval}, then {@code reload-command}. The nftables export is {@link NftablesExporter}'s, on a
+ * thread of its own, so that a slow nft never delays the map.
  *
  * <p>Driven by {@link #tick()} (the export listener calls it twice a second on its own thread; tests call it with a
  * manual clock). It reads the store of the current engine each time, so bans from any source are exported, also
- * after a reload. Commands block the calling thread for at most {@code command-timeout} each. Not thread-safe (one
- * thread ticks).
+ * after a reload. The reload command blocks the calling thread for at most {@code command-timeout}. Not thread-safe
+ * (one thread ticks).
  */
 public final class BanExporter {
     private static final Logger LOG = LoggerFactory.getLogger(BanExporter.class);
-    private static final int MAX_COMMANDS_PER_TICK = 100;
     private final Engine engine;
     private final PostwardenMetrics metrics;
     private final TimeSource time;
@@ -47,8 +42,6 @@ public final class BanExporter {
     private TreeSet<String> written;
     private PostwardenConfig writtenWith;
     private long lastWrite = Long.MIN_VALUE / 2;
-    private final Map<ClientKey, Long> pushed = new HashMap<>();
-    private final java.util.Set<String> pushedPermanent = new java.util.HashSet<>();
 
     public BanExporter(Engine engine, PostwardenMetrics metrics, TimeSource time, CommandRunner runner) {
         this.engine = engine;
@@ -62,9 +55,6 @@ public final class BanExporter {
         try {
             PostwardenConfig.BanExport cfg = engine.config().bans().export();
             Engine.BanList bans = engine.bans();
-            if (!cfg.nftablesCommand().isEmpty()) {
-                nftables(cfg, bans.active(), bans.permanent());
-            }
             return cfg.cidrMap().isBlank() ? false : cidrMap(cfg, bans.active(), bans.permanent());
         } catch (RuntimeException ex) {
             LOG.error("ban export failed", ex);
@@ -157,51 +147,6 @@ public final class BanExporter {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
         }
-    }
-
-    private void nftables(PostwardenConfig.BanExport cfg, List<Ban> bans, List<Cidr> permanent) {
-        long now = time.millis();
-        Map<ClientKey, Long> active = new HashMap<>();
-        bans.forEach(b -> active.put(b.key(), b.untilMillis()));
-        pushed.keySet().retainAll(active.keySet());
-        int commands = 0;
-        for (Ban b : bans) {
-            if (commands >= MAX_COMMANDS_PER_TICK) {
-                break;
-            }
-            Long done = pushed.get(b.key());
-            if (done != null && done == b.untilMillis()) {
-                continue;
-            }
-            String element = b.key().cidr() + (b.permanent() ? ""
-                    : " timeout " + Math.max(1, (b.untilMillis() - now + 999) / 1000) + "s");
-            if (run("nftables", expand(cfg.nftablesCommand(), element, b.key().v6()), cfg.commandTimeout())) {
-                pushed.put(b.key(), b.untilMillis());
-            }
-            commands++;
-        }
-        for (Cidr c : permanent) {
-            if (commands >= MAX_COMMANDS_PER_TICK) {
-                break;
-            }
-            String net = c.toString();
-            if (pushedPermanent.contains(net)) {
-                continue;
-            }
-            if (run("nftables", expand(cfg.nftablesCommand(), net, c.network().getAddress().length == 16),
-                    cfg.commandTimeout())) {
-                pushedPermanent.add(net);
-            }
-            commands++;
-        }
-    }
-
-    static List<String> expand(List<String> argv, String element, boolean v6) {
-        List<String> out = new ArrayList<>(argv.size());
-        for (String a : argv) {
-            out.add(a.replace("${element}", element).replace("${family}", v6 ? "v6" : "v4"));
-        }
-        return out;
     }
 
     private boolean run(String target, List<String> argv, Duration timeout) {

@@ -18,13 +18,16 @@ import java.net.InetAddress;
  *     to=&lt;x@y.test&gt; proto=ESMTP helo=&lt;WIN-X&gt;
  * NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 504 5.5.2 &lt;WIN-X&gt;: Helo command rejected: need
  *     fully-qualified hostname; ...
- * SSL_accept error from unknown[192.0.2.1]: -1
+ * SSL_accept error from unknown[192.0.2.1]: -1                    (also ": lost connection"; tlsproxy too)
+ * lost connection after STARTTLS from unknown[192.0.2.1]        (3.10+ with NOQUEUE:)
  * improper command pipelining after EHLO from unknown[192.0.2.1]: QUIT\r\n
  * </pre>
  * A client may also be logged with its port ({@code smtpd_client_port_logging}: {@code unknown[192.0.2.1]:4711}).
- * {@code lost connection} after anything but AUTH, and other rejects, are of no interest here. The disconnect
- * summary of a session with failed logins is reported without a signal: each attempt was scored from its own
- * {@code authentication failed} line.
+ * {@code lost connection} after anything but AUTH and STARTTLS, and other rejects, are of no interest here. The
+ * disconnect summary of a session with failed logins is reported without a signal: each attempt was scored from its
+ * own {@code authentication failed} line. Likewise {@code lost connection after STARTTLS}: a failed handshake logs
+ * {@code SSL_accept error} first (which is scored), and alone, after a completed handshake, it is what certificate
+ * checkers and senders that refuse the certificate do; it is a TLS event without a signal.
  */
 final class SmtpdLineParser {
     private SmtpdLineParser() {
@@ -63,6 +66,10 @@ final class SmtpdLineParser {
         if (rest.startsWith("lost connection after AUTH from ")) {
             return event(LogCategory.SASL, "lost-after-auth", Signal.AUTH_LOST, Fields.bracketAddress(rest, 32), "",
                     1, "lost connection after AUTH", "", "");
+        }
+        if (rest.startsWith("lost connection after STARTTLS from ")) {
+            return event(LogCategory.TLS, "lost-after-starttls", null, Fields.bracketAddress(rest, 36), "", 1,
+                    "lost connection after STARTTLS", "", "");
         }
         if (rest.startsWith("too many errors after ")) {
             int from = rest.indexOf(" from ", 22);

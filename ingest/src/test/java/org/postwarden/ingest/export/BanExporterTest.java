@@ -96,25 +96,6 @@ class BanExporterTest {
     }
 
     @Test
-    void theNftablesCommandGetsEachNewBanOnceWithItsTimeout() throws Exception {
-        Path out = dir.resolve("nft");
-        BanExporter x = exporter("{nftables-command: [/bin/sh, -c, 'echo \"$0 $1\" >> " + out
-                + "', 'banned_${family}', '${element}']}");
-        engine.store().ban(key("192.0.2.7", KeyLevel.HOST), Duration.ofHours(1), "pregreet", "x");
-        engine.store().ban(key("2001:db8::1", KeyLevel.SUBNET), null, "pregreet", "x");
-        x.tick();
-        x.tick();
-        List<String> calls = Files.readAllLines(out);
-        assertEquals(List.of("banned_v4 192.0.2.7/32 timeout 3600s", "banned_v6 2001:db8:0:0:0:0:0:0/64",
-                "banned_v4 198.51.100.0/24"), calls.stream().sorted((a, b) -> Integer.compare(
-                        order(a), order(b))).toList());
-    }
-
-    private static int order(String call) {
-        return call.contains("192.0.2.7") ? 0 : call.contains("2001") ? 1 : 2;
-    }
-
-    @Test
     void aFailingCommandIsLoggedAndCountedNotFatal() throws Exception {
         Path map = dir.resolve("bans.cidr");
         BanExporter x = exporter("{cidr-map: " + map + ", reload-command: [/bin/false], command-timeout: 1s}");
@@ -122,12 +103,5 @@ class BanExporterTest {
         assertTrue(Files.exists(map));
         assertEquals(1.0, engine.metrics().registry().get("postwarden.ban.exports").tag("target", "reload")
                 .tag("result", "error").counter().count());
-    }
-
-    @Test
-    void expandReplacesThePlaceholders() {
-        assertEquals(List.of("nft", "add", "element", "inet", "pw", "b_v6", "{ 2001:db8::/64 timeout 5s }"),
-                BanExporter.expand(List.of("nft", "add", "element", "inet", "pw", "b_${family}", "{ ${element} }"),
-                        "2001:db8::/64 timeout 5s", true));
     }
 }

@@ -64,6 +64,27 @@ final class BansValidator {
             p.fail("bans.export.nftables-command", x.nftablesCommand(), "an argument containing ${element} "
                     + "(the banned network and its timeout)");
         }
+        p.ifPresent("bans.export.nftables", x.nftables(), n -> nftables(n, p));
+    }
+
+    private static void nftables(PostwardenConfig.Nftables n, Problems p) {
+        p.strings("bans.export.nftables.command", n.command());
+        if (n.enabled() && n.command() != null) {
+            p.require("bans.export.nftables.command", n.command(), !n.command().isEmpty()
+                    && n.command().stream().allMatch(a -> a != null && !a.isBlank()),
+                    "the nft program and its leading arguments, e.g. [/usr/sbin/nft] (Postwarden adds -f FILE)");
+        }
+        for (String[] name : new String[][] {{"table", n.table()}, {"set4", n.set4()}, {"set6", n.set6()}}) {
+            if (p.present("bans.export.nftables." + name[0], name[1])) {
+                p.require("bans.export.nftables." + name[0], name[1], name[1].matches("[A-Za-z][A-Za-z0-9_]{0,31}"),
+                        "an nftables name: a letter, then up to 31 letters, digits or underscores");
+            }
+        }
+        if (n.set4() != null && n.set4().equals(n.set6())) {
+            p.fail("bans.export.nftables.set6", n.set6(), "a name other than set4's (one set per address family)");
+        }
+        p.duration("bans.export.nftables.resync-interval", n.resyncInterval(), Duration.ofSeconds(10),
+                Duration.ofDays(1));
     }
 
     /** A DNS name suffix: labels of 1 to 63 letters, digits and inner hyphens, optional leading/trailing dot. */
