@@ -21,7 +21,7 @@ final class AuthPolicyValidator {
     private AuthPolicyValidator() {
     }
 
-    static void validate(PostwardenConfig.AuthPolicy a, PostwardenConfig.Scoring scoring, Problems p) {
+    static void validate(PostwardenConfig.AuthPolicy a, Problems p) {
         p.hostPort("auth-policy.listen", a.listen());
         if (p.present("auth-policy.api-header", a.apiHeader()) && !a.apiHeader().isEmpty()) {
             p.require("auth-policy.api-header", a.apiHeader(), a.apiHeader().matches("[A-Za-z][A-Za-z0-9-]{0,62}"),
@@ -43,7 +43,7 @@ final class AuthPolicyValidator {
         p.duration("auth-policy.known-device", a.knownDevice(), Duration.ofMinutes(1), Duration.ofDays(365));
         p.ifPresent("auth-policy.tarpit", a.tarpit(), t -> tarpit(t, p));
         p.ifPresent("auth-policy.refuse", a.refuse(), r -> refuse(r, a.tarpit(), p));
-        p.ifPresent("auth-policy.spraying", a.spraying(), s -> spraying(s, scoring, p));
+        p.ifPresent("auth-policy.spraying", a.spraying(), s -> spraying(s, p));
     }
 
     private static void tarpit(PostwardenConfig.AuthTarpit t, Problems p) {
@@ -68,14 +68,9 @@ final class AuthPolicyValidator {
         }
     }
 
-    private static void spraying(PostwardenConfig.AuthSpraying s, PostwardenConfig.Scoring scoring, Problems p) {
+    private static void spraying(PostwardenConfig.AuthSpraying s, Problems p) {
         p.wholeNumber("auth-policy.spraying.network-users", s.networkUsers(), 0, MAX_NETWORK_USERS);
         p.wholeNumber("auth-policy.spraying.total-users", s.totalUsers(), 0, MAX_TOTAL_USERS);
         p.duration("auth-policy.spraying.window", s.window(), Duration.ofMinutes(1), Duration.ofDays(1));
-        if (scoring != null && s.networkUsers() > 0 && s.networkUsers() < scoring.subnetMinHosts()) {
-            p.fail("auth-policy.spraying.network-users", s.networkUsers(), "0 (off) or at least "
-                    + "scoring.subnet-min-hosts (" + scoring.subnetMinHosts() + "): every contributing address "
-                    + "adds at least one user");
-        }
     }
 }

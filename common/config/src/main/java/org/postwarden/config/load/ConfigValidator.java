@@ -32,6 +32,6 @@ final class ConfigValidator {
         p.ifPresent("outbound", c.outbound(), s -> OutboundValidator.validate(s, p));
         p.ifPresent("helo", c.helo(), s -> ChecksHeloValidator.helo(s, p));
         p.ifPresent("greylist", c.greylist(), s -> GreylistValidator.validate(s, c.policy(), c.milter(), p));
-        p.ifPresent("auth-policy", c.authPolicy(), s -> AuthPolicyValidator.validate(s, c.scoring(), p));
+        p.ifPresent("auth-policy", c.authPolicy(), s -> AuthPolicyValidator.validate(s, p));
     }
 }
