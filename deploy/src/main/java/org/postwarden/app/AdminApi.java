@@ -12,6 +12,7 @@ import org.postwarden.admin.AdminViews;
 import org.postwarden.api.Engine;
 import org.postwarden.api.Suspensions;
 import org.postwarden.config.Durations;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.BanKeys;
 import org.postwarden.model.Cidr;
 import org.postwarden.reputation.Ban;
@@ -115,7 +116,7 @@ final class AdminApi implements HttpHandler {
 
     private void refuseUnlessAllowed(HttpExchange ex) throws AdminRefusal {
         InetAddress remote = ex.getRemoteAddress().getAddress();
-        String who = remote == null ? "unknown" : remote.getHostAddress();
+        String who = remote == null ? "unknown" : Addresses.format(remote);
         if (remote != null && !remote.isLoopbackAddress() && !context.config().admin().allowRemote()) {
             LOG.warn("admin: refused {} {} from {}: not a loopback client (admin.allow-remote is false)",
                     ex.getRequestMethod(), ex.getRequestURI().getPath(), who);

@@ -21,6 +21,7 @@ import org.postwarden.daemon.CurrentEngine;
 import org.postwarden.engine.DecisionEngine;
 import org.postwarden.engine.NetworkScores;
 import org.postwarden.engine.RecentDecisions;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.BanKeys;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
@@ -136,7 +137,7 @@ public final class AdminQueries {
         }
         if (r.trusted(address)) {
             status.add("networks.trusted: its RCPTs to other domains are not relay attempts");
-            String subject = "client:" + address.getHostAddress();
+            String subject = "client:" + Addresses.format(address);
             suspensions.of(subject).ifPresent(x -> status.add("outbound mail suspended since "
                     + AdminViews.iso(x.sinceMillis()) + " (" + x.reason() + "): " + x.detail() + "; "
                     + x.heldMessages() + " message(s) held; release with: postwarden ctl release " + subject));
@@ -188,7 +189,7 @@ public final class AdminQueries {
         }
         List<DecisionView> decisions = entries.stream().limit(EXPLAIN_DECISIONS)
                 .map(e -> AdminViews.decision(e, now)).toList();
-        return new ClientExplanation(address.getHostAddress(), AdminViews.iso(now), status, keys, network, history,
+        return new ClientExplanation(Addresses.format(address), AdminViews.iso(now), status, keys, network, history,
                 store().openConnections(host), signals, decisions, recent.capacity());
     }
 
@@ -292,7 +293,7 @@ public final class AdminQueries {
         Map<String, Map<String, Tally>> byCategory = new HashMap<>();
         Map<String, Long> totals = new HashMap<>();
         for (RecentDecisions.Entry e : entries) {
-            String who = e.client() != null ? e.client().getHostAddress()
+            String who = e.client() != null ? Addresses.format(e.client())
                     : e.user().isEmpty() ? "unknown" : "user " + e.user();
             Set<String> cats = new LinkedHashSet<>();
             for (Finding f : e.findings()) {
@@ -350,12 +351,12 @@ public final class AdminQueries {
         List<String> w = new ArrayList<>();
         InetAddress a = key.address();
         if (rules().trustOk(a)) {
-            w.add(a.getHostAddress() + " is in allowlist.trust-ok: answered OK before any ban is checked");
+            w.add(Addresses.format(a) + " is in allowlist.trust-ok: answered OK before any ban is checked");
         } else if (rules().exempt(a)) {
-            w.add(a.getHostAddress() + " is exempt (allowlist.clients or networks.own-addresses): the ban does not"
+            w.add(Addresses.format(a) + " is exempt (allowlist.clients or networks.own-addresses): the ban does not"
                     + " apply to it");
         } else if (rules().trusted(a) && key.level() == KeyLevel.HOST) {
-            w.add(a.getHostAddress() + " is in networks.trusted: never refused by a ban (the ban is kept and "
+            w.add(Addresses.format(a) + " is in networks.trusted: never refused by a ban (the ban is kept and "
                     + "exported)");
         }
         Cidr ours = key.level() == KeyLevel.HOST ? null : rules().protectedIn(new Cidr(key.address(), key.prefix()));

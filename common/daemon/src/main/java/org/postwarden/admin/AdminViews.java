@@ -3,6 +3,7 @@ package org.postwarden.admin;
 import org.postwarden.api.Suspensions;
 import org.postwarden.config.Durations;
 import org.postwarden.engine.RecentDecisions;
+import org.postwarden.model.Addresses;
 import org.postwarden.reputation.Ban;
 import org.postwarden.reputation.CounterLayout;
 import org.postwarden.verdict.Finding;
@@ -135,7 +136,7 @@ public final class AdminViews {
 
     static DecisionView decision(RecentDecisions.Entry e, long now) {
         return new DecisionView(iso(e.atMillis()), Math.max(0, (now - e.atMillis()) / 1000), e.source(),
-                e.stage().label(), e.client() == null ? null : e.client().getHostAddress(), e.user(), e.helo(),
+                e.stage().label(), e.client() == null ? null : Addresses.format(e.client()), e.user(), e.helo(),
                 e.sender(), e.recipient(), e.action().label(), e.wouldHave().label(), e.reason(),
                 e.findings().stream().map(AdminViews::finding).toList());
     }

@@ -3,6 +3,7 @@ package org.postwarden.dnsbl;
 import org.postwarden.dnsbl.zone.DnsblSettings;
 import org.postwarden.dnsbl.zone.DnsblZone;
 import org.postwarden.dnsbl.zone.ZoneKind;
+import org.postwarden.model.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,10 +86,10 @@ final class OwnIpMonitor {
             if (codes != null) {
                 if (m.put(ip, codes) == null) {
                     LOG.warn("our outbound address {} is listed in DNSBL zone {} ({}): mail we send may be refused",
-                            ip.getHostAddress(), z.domain, codes);
+                            Addresses.format(ip), z.domain, codes);
                 }
             } else if (m.remove(ip) != null) {
-                LOG.info("our outbound address {} is no longer listed in DNSBL zone {}", ip.getHostAddress(),
+                LOG.info("our outbound address {} is no longer listed in DNSBL zone {}", Addresses.format(ip),
                         z.domain);
             }
         }

@@ -7,6 +7,7 @@ import org.postwarden.api.SignalOutcome;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.BanKeys;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
@@ -389,7 +390,7 @@ public final class DecisionEngine implements Engine {
         }
         DECISIONS.info("{} {} client={} helo={} from=<{}> to=<{}> sasl={} action={}{} findings={}",
                 e.source(), e.stage().label(),
-                e.client() == null ? "unknown" : e.client().getHostAddress(),
+                e.client() == null ? "unknown" : Addresses.format(e.client()),
                 LogSafe.escape(e.heloName(), 100), LogSafe.escape(e.sender(), 100),
                 LogSafe.escape(e.recipient(), 100), LogSafe.escape(e.saslUsername(), 64),
                 d.verdict().action().label(),

@@ -10,6 +10,7 @@ import org.postwarden.config.BanDurations;
 import org.postwarden.dnsbl.ScannerCheck;
 import org.postwarden.engine.SignalState.Sources;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
@@ -96,7 +97,7 @@ public final class SignalRecorder {
 
     /** The session mark under which a listener notes a relay attempt it scored (address, recipient). */
     public static String relayMark(InetAddress client, String recipient) {
-        return Mark.RELAY_ATTEMPT.key(client.getHostAddress(), recipient.toLowerCase(Locale.ROOT));
+        return Mark.RELAY_ATTEMPT.key(Addresses.format(client), recipient.toLowerCase(Locale.ROOT));
     }
 
     /** The rules and the store one signal is recorded with (an engine's, captured for its asynchronous ban). */
@@ -178,7 +179,7 @@ public final class SignalRecorder {
         ALERT.warn("possible password guessing against SASL user {}: failed-login score {} >= {} "
                 + "(bans.user-alert-threshold) from {}{} client address(es); last from {}: {}",
                 LogSafe.escape(user, 64), fmt(score), fmt(threshold), n, n >= MAX_SOURCES ? "+" : "",
-                ip == null ? "unknown" : ip.getHostAddress(), s.detail());
+                ip == null ? "unknown" : Addresses.format(ip), s.detail());
         counter("postwarden.alerts", "Alerts raised (log signals, outbound guard, queue watcher)", "kind", "sasl-user").increment();
         listener.userAlert(user, score, n);
     }
@@ -239,7 +240,7 @@ public final class SignalRecorder {
             scanners.scanner(ip).whenComplete((name, err) -> {
                 try {
                     if (err == null && name != null && name.isPresent()) {
-                        String d = ip.getHostAddress() + " is research scanner " + LogSafe.escape(name.get(), 200)
+                        String d = Addresses.format(ip) + " is research scanner " + LogSafe.escape(name.get(), 200)
                                 + " (forward-confirmed reverse DNS): logged, not banned (" + why + ")";
                         LOG.info("not banning {}: {}", key.cidr(), d);
                         counter("postwarden.ban.refusals", "Bans due but not issued", "reason", "scanner")
@@ -350,7 +351,7 @@ public final class SignalRecorder {
 
     private void refusePrivateMajority(ClientKey key, InetAddress top, double have, double share) {
         String d = String.format(Locale.ROOT, "%s carries %.0f%% of the recent log traffic from private ranges "
-                + "(bans.private-majority.share %.2f)", top.getHostAddress(), have * 100, share);
+                + "(bans.private-majority.share %.2f)", Addresses.format(top), have * 100, share);
         counter("postwarden.ban.refusals", "Bans due but not issued", "reason", "private-majority").increment();
         listener.refused(key, "private-majority", d);
         if (logNow(key)) {
