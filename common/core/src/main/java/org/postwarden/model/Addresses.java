@@ -1,6 +1,8 @@
 package org.postwarden.model;
 
 import java.net.InetAddress;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * How addresses are printed everywhere (logs, replay report, explain, admin API, exports): IPv4 in dotted quads,
@@ -11,6 +13,10 @@ import java.net.InetAddress;
  * {@link Cidr#parseAddress}). Zone ids are not printed. Stateless.
  */
 public final class Addresses {
+    /** An IPv6 address as Java's {@code getHostAddress()} writes it: eight groups, no {@code ::}. */
+    private static final Pattern LONG_FORM = Pattern.compile(
+            "(?<![0-9A-Za-z:.])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![0-9A-Za-z:])");
+
     private Addresses() {
     }
 
@@ -75,6 +81,26 @@ public final class Addresses {
             }
             sb.append(Integer.toHexString(g[i]));
         }
+        return sb.toString();
+    }
+
+    /**
+     * {@code text} with every IPv6 address in Java's long form ({@code 2001:db8:0:0:0:0:0:7}, as keys were written
+     * before this class existed) replaced by its canonical form: state read from an older snapshot keeps its keys.
+     */
+    public static String canonicalText(String text) {
+        if (text.indexOf(':') < 0) {
+            return text;
+        }
+        Matcher m = LONG_FORM.matcher(text);
+        if (!m.find()) {
+            return text;
+        }
+        StringBuilder sb = new StringBuilder(text.length());
+        do {
+            m.appendReplacement(sb, Matcher.quoteReplacement(format(Cidr.parseAddress(m.group()))));
+        } while (m.find());
+        m.appendTail(sb);
         return sb.toString();
     }
 }

@@ -58,4 +58,13 @@ class AddressesTest {
         assertEquals("2001:db8:77::22#25", MailEvent.builder(SmtpStage.CONNECT).client(a).clientPort(25).build()
                 .connectionId());
     }
+
+    @Test
+    void longFormsInOldKeysAreRewritten() {
+        assertEquals("2001:db8:7::/48", Addresses.canonicalText("2001:db8:7:0:0:0:0:0/48"));
+        assertEquals("client:2001:db8::5 x 2001:db8:1:2:3:4:5:6",
+                Addresses.canonicalText("client:2001:db8:0:0:0:0:0:5 x 2001:db8:1:2:3:4:5:6"));
+        assertEquals("alice@example.org", Addresses.canonicalText("alice@example.org"));
+        assertEquals("192.0.2.0/24|a:b", Addresses.canonicalText("192.0.2.0/24|a:b"));
+    }
 }

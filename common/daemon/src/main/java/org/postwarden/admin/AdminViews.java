@@ -51,13 +51,16 @@ public final class AdminViews {
     }
 
     /**
-     * The client's network (IPv4 /24, IPv6 wide prefix) as the score check sees it: its score (the sum of its
-     * members' capped shares), how many distinct hosts (IPv6: /64s) contributed, how many it needs before it counts
-     * ({@code scoring.subnet-min-hosts}), the most one host adds ({@code contributionCap}, null: no cap), whether it
-     * counts, and whether this client is judged by it at all ({@code judged}, with {@code why}).
+     * One network of the client (IPv4 /24; IPv6 a tier of {@code networks.ipv6-tiers}) as the score check sees it:
+     * its score (the sum of its members' capped shares), how many distinct children ({@code children}: hosts, /64s,
+     * /56s...) contributed, how many it needs before it counts ({@code minContributors}, set by {@code minKey}), the
+     * most one child adds ({@code contributionCap}, null: no cap), whether it counts, whether this client is judged
+     * by it at all ({@code judged}, with {@code why}), the contributors a ban of it needs ({@code banMinContributors},
+     * 0: never banned) and its active ban (null: none).
      */
     public record NetworkView(String level, String cidr, double score, int contributors, int minContributors,
-            Double contributionCap, boolean counts, boolean judged, String why) {
+            Double contributionCap, boolean counts, boolean judged, String why, String children, String minKey,
+            int banMinContributors, BanView ban) {
     }
 
     /**
@@ -69,9 +72,12 @@ public final class AdminViews {
             boolean clean) {
     }
 
-    /** {@code explain <ip>}. {@code history} is null when nothing is known of the host. */
+    /**
+     * {@code explain <ip>}. {@code network} is the narrowest of {@code networks} (the IPv4 /24, the first IPv6 tier;
+     * null for IPv6 without tiers); {@code history} is null when nothing is known of the host.
+     */
     public record ClientExplanation(String ip, String at, List<String> status, List<KeyView> keys,
-            NetworkView network, HostHistoryView history, int openConnections, List<SignalView> signals,
+            NetworkView network, List<NetworkView> networks, HostHistoryView history, int openConnections, List<SignalView> signals,
             List<DecisionView> decisions, int historyCapacity) {
     }
 

@@ -155,7 +155,7 @@ public final class DecisionEngine implements Engine {
 
     @Override
     public Ban ban(Cidr target, Duration duration, String reason, String detail) {
-        ClientKey key = BanKeys.of(target, rules.widePrefix());
+        ClientKey key = BanKeys.of(target, rules.widePrefix(), rules.tierPrefixes());
         Duration d = duration == null ? rules.bans().duration(store.offenses(key))
                 : duration.equals(PERMANENT) ? null : duration;
         return store.ban(key, d, reason, detail);
@@ -163,7 +163,7 @@ public final class DecisionEngine implements Engine {
 
     @Override
     public boolean unban(Cidr target) {
-        return store.unban(BanKeys.of(target, rules.widePrefix()));
+        return store.unban(BanKeys.of(target, rules.widePrefix(), rules.tierPrefixes()));
     }
 
     @Override
