@@ -13,9 +13,10 @@ import java.util.regex.Pattern;
  * {@link Cidr#parseAddress}). Zone ids are not printed. Stateless.
  */
 public final class Addresses {
+    /** A run of hex digits and colons, not part of a word, a number or a dotted IPv4 tail. */
+    private static final Pattern RUN = Pattern.compile("(?<![0-9A-Za-z.])[0-9a-f:]++(?![0-9A-Za-z.])");
     /** An IPv6 address as Java's {@code getHostAddress()} writes it: eight groups, no {@code ::}. */
-    private static final Pattern LONG_FORM = Pattern.compile(
-            "(?<![0-9A-Za-z:.])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![0-9A-Za-z:])");
+    private static final Pattern LONG_FORM = Pattern.compile("(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}");
 
     private Addresses() {
     }
@@ -92,14 +93,16 @@ public final class Addresses {
         if (text.indexOf(':') < 0) {
             return text;
         }
-        Matcher m = LONG_FORM.matcher(text);
-        if (!m.find()) {
-            return text;
-        }
+        Matcher m = RUN.matcher(text);
         StringBuilder sb = new StringBuilder(text.length());
-        do {
-            m.appendReplacement(sb, Matcher.quoteReplacement(format(Cidr.parseAddress(m.group()))));
-        } while (m.find());
+        while (m.find()) {
+            String run = m.group();
+            // "client:2001:db8:0:0:0:0:0:5": the colon after a word is not part of the address
+            String lead = run.startsWith(":") && !run.startsWith("::") ? ":" : "";
+            String addr = run.substring(lead.length());
+            String out = LONG_FORM.matcher(addr).matches() ? lead + format(Cidr.parseAddress(addr)) : run;
+            m.appendReplacement(sb, Matcher.quoteReplacement(out));
+        }
         m.appendTail(sb);
         return sb.toString();
     }
