@@ -1,6 +1,8 @@
 package org.postwarden.model;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,6 +30,21 @@ public final class Addresses {
         }
         byte[] b = a.getAddress();
         return b.length == 16 ? format6(b) : format4(b, 0);
+    }
+
+    /**
+     * A socket address as {@code 192.0.2.1:25} or {@code [2001:db8::1]:25} (the address canonical, never Java's
+     * {@code /192.0.2.1:25}); an unresolved one as {@code name:port}; anything else as its {@code toString()}.
+     */
+    public static String format(SocketAddress s) {
+        if (!(s instanceof InetSocketAddress i)) {
+            return String.valueOf(s);
+        }
+        if (i.getAddress() == null) {
+            return i.getHostString() + ":" + i.getPort();
+        }
+        String a = format(i.getAddress());
+        return (a.indexOf(':') >= 0 ? "[" + a + "]" : a) + ":" + i.getPort();
     }
 
     /** The canonical text of the 16 bytes of an IPv6 address (or 4 of an IPv4 one). */

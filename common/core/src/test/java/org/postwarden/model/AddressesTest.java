@@ -67,4 +67,12 @@ class AddressesTest {
         assertEquals("alice@example.org", Addresses.canonicalText("alice@example.org"));
         assertEquals("192.0.2.0/24|a:b", Addresses.canonicalText("192.0.2.0/24|a:b"));
     }
+
+    @Test
+    void socketAddressesPutIpv6InBrackets() throws Exception {
+        assertEquals("192.0.2.1:25", Addresses.format(new java.net.InetSocketAddress(Cidr.parseAddress("192.0.2.1"), 25)));
+        assertEquals("[::1]:10033", Addresses.format(new java.net.InetSocketAddress(Cidr.parseAddress("::1"), 10033)));
+        assertEquals("mx.example:25", Addresses.format(java.net.InetSocketAddress.createUnresolved("mx.example", 25)));
+        assertEquals("null", Addresses.format((java.net.SocketAddress) null));
+    }
 }
