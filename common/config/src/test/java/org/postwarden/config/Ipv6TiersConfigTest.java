@@ -1,9 +1,13 @@
 package org.postwarden.config;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.Test;
 import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.rules.NetworkTier;
 import org.postwarden.rules.Rules;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -66,7 +70,21 @@ class Ipv6TiersConfigTest {
 
     @Test
     void theDeprecatedWidenAfterIsStillAccepted() throws Exception {
-        Rules r = new Rules(ConfigLoader.load("t", "bans: {ipv6-widen-after: 5}\n"));
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger rulesLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Rules.class);
+        log.start();
+        rulesLog.addAppender(log);
+        Rules r;
+        try {
+            r = new Rules(ConfigLoader.load("t", "bans: {ipv6-widen-after: 5}\n"));
+            new Rules(ConfigLoader.loadDefault());
+        } finally {
+            rulesLog.detachAppender(log);
+        }
+        assertEquals(1, log.list.size(), "one warning, for the config that sets it");
+        assertEquals(Level.WARN, log.list.get(0).getLevel());
+        assertTrue(log.list.get(0).getFormattedMessage().startsWith("bans.ipv6-widen-after is deprecated and will be "
+                + "removed: networks.ipv6-tiers replaces it"), log.list.get(0).getFormattedMessage());
         for (NetworkTier t : r.networkTiers(true)) {
             assertEquals(5, t.banMinChildren());
             assertEquals("bans.ipv6-widen-after", t.banMinKey());
