@@ -12,8 +12,11 @@ import org.postwarden.admin.AdminViews;
 import org.postwarden.api.Engine;
 import org.postwarden.api.Suspensions;
 import org.postwarden.config.Durations;
+import org.postwarden.config.PostwardenConfig;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.BanKeys;
 import org.postwarden.model.Cidr;
+import org.postwarden.model.ClientKey;
 import org.postwarden.reputation.Ban;
 import org.postwarden.runtime.DaemonContext;
 import org.postwarden.runtime.Listener;
@@ -115,7 +118,7 @@ final class AdminApi implements HttpHandler {
 
     private void refuseUnlessAllowed(HttpExchange ex) throws AdminRefusal {
         InetAddress remote = ex.getRemoteAddress().getAddress();
-        String who = remote == null ? "unknown" : remote.getHostAddress();
+        String who = remote == null ? "unknown" : Addresses.format(remote);
         if (remote != null && !remote.isLoopbackAddress() && !context.config().admin().allowRemote()) {
             LOG.warn("admin: refused {} {} from {}: not a loopback client (admin.allow-remote is false)",
                     ex.getRequestMethod(), ex.getRequestURI().getPath(), who);
@@ -300,16 +303,23 @@ final class AdminApi implements HttpHandler {
             throw new AdminRefusal(400, "cidr = \"" + cidr + "\": " + e.getMessage());
         }
         try {
-            BanKeys.of(c, context.config().store().ipv6WidePrefix());
+            banKey(c);
         } catch (IllegalArgumentException e) {
             throw new AdminRefusal(400, "cidr = \"" + cidr + "\": " + e.getMessage());
         }
         return c;
     }
 
+    /** The key a ban of {@code c} is stored under in the running configuration (see BanKeys). */
+    private ClientKey banKey(Cidr c) {
+        PostwardenConfig cfg = context.config();
+        return BanKeys.of(c, cfg.store().ipv6WidePrefix(),
+                cfg.networks().ipv6Tiers().stream().mapToInt(PostwardenConfig.Ipv6Tier::prefix).toArray());
+    }
+
     private Answer removeBan(String cidr) throws AdminRefusal {
         Cidr target = target(cidr);
-        String key = BanKeys.of(target, context.config().store().ipv6WidePrefix()).cidr();
+        String key = banKey(target).cidr();
         if (!context.engine().unban(target)) {
             throw new AdminRefusal(404, "no active ban on " + key);
         }

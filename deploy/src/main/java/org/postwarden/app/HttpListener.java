@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.postwarden.api.Suspensions;
 import org.postwarden.config.HostPort;
+import org.postwarden.model.Addresses;
 import org.postwarden.runtime.DaemonContext;
 import org.postwarden.runtime.Listener;
 import org.slf4j.Logger;
@@ -112,7 +113,7 @@ public final class HttpListener implements Listener {
 
     @Override
     public String address() {
-        return server == null ? "(not started)" : String.valueOf(server.getAddress());
+        return server == null ? "(not started)" : Addresses.format(server.getAddress());
     }
 
     @Override

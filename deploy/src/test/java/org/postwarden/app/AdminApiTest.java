@@ -335,6 +335,55 @@ class AdminApiTest {
     }
 
     @Test
+    void explainShowsEachIpv6TierAndEveryAddressInTheCanonicalForm() throws Exception {
+        start("");
+        for (String h : List.of("101", "102", "103")) {
+            daemon.engine().current().observe(LogSignal.of(Signal.PREGREET,
+                    Cidr.parseAddress("2001:db8:77:" + h + ":0:0:0:22"), "test"));
+        }
+        assertEquals("defer", decide(rcpt("2001:db8:77:1fe::9", 11, "x@example.test")).verdict().action().label());
+        // any valid form on input, RFC 5952 on output
+        JsonNode ex = ok("GET", "/admin/explain?ip=2001:DB8:77:1FE:0:0:0:9", null);
+        assertEquals("2001:db8:77:1fe::9", ex.path("ip").asText());
+        assertEquals("2001:db8:77:1fe::9/128", ex.path("keys").get(0).path("cidr").asText());
+        assertEquals("2001:db8:77:1fe::/64", ex.path("keys").get(1).path("cidr").asText());
+        assertEquals("2001:db8:77:1fe::9", ex.path("decisions").get(0).path("client").asText());
+        JsonNode tiers = ex.path("networks");
+        assertEquals(2, tiers.size(), tiers.toString());
+        assertEquals("2001:db8:77:100::/56", tiers.get(0).path("cidr").asText());
+        assertEquals(3, tiers.get(0).path("contributors").asInt());
+        assertEquals("/64s", tiers.get(0).path("children").asText());
+        assertEquals("networks.ipv6-tiers[0].min-children", tiers.get(0).path("minKey").asText());
+        assertTrue(tiers.get(0).path("judged").asBoolean(), tiers.toString());
+        assertEquals("2001:db8:77::/48", tiers.get(1).path("cidr").asText());
+        assertEquals(1, tiers.get(1).path("contributors").asInt(), "one /56");
+        assertEquals("/56s", tiers.get(1).path("children").asText());
+        assertFalse(tiers.get(1).path("judged").asBoolean());
+        assertEquals(tiers.get(0), ex.path("network"), "network: the narrowest tier");
+
+        Run text = ctlHere("explain", "2001:db8:77:1fe:0:0:0:9");
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().contains("client 2001:db8:77:1fe::9 at"), text.out());
+        assertTrue(text.out().contains("network 2001:db8:77:100::/56: score 24 from 3 contributing /64(s), needs 3 "
+                + "(networks.ipv6-tiers[0].min-children); each /64 adds at most 20;"), text.out());
+        assertTrue(text.out().contains("network 2001:db8:77::/48: score 20 from 1 contributing /56(s), needs 3 "
+                + "(networks.ipv6-tiers[1].min-children)"), text.out());
+        assertFalse(text.out().contains(":0:0:"), "no long form anywhere: " + text.out());
+
+        // an admin ban at a tier prefix, in any form; the ban list prints it canonically
+        JsonNode added = ok("POST", "/admin/bans", "{\"cidr\":\"2001:0DB8:0077:0100:0:0:0:0/56\",\"duration\":\"1h\"}");
+        assertEquals("2001:db8:77:100::/56", added.path("ban").path("cidr").asText());
+        assertEquals("2001:db8:77:100::/56", ok("GET", "/admin/bans", null).path("bans").get(0).path("cidr").asText());
+        assertEquals(Action.REJECT, decide(rcpt("2001:db8:77:1fe::9", 12, "x@example.test")).verdict().action());
+        HttpResponse<String> bad = call("POST", "/admin/bans", token(), "{\"cidr\":\"2001:db8::/52\"}");
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().contains("/48 (store.ipv6-wide-prefix), /56 (networks.ipv6-tiers)"),
+                bad.body());
+        assertEquals("2001:db8:77:100::/56",
+                ok("DELETE", "/admin/bans?cidr=2001:db8:77:100:0:0:0:0/56", null).path("removed").asText());
+    }
+
+    @Test
     void anInvalidConfigIsRefusedWithItsErrorsAndTheOldOneStaysWithItsState() throws Exception {
         start("");
         for (int i = 0; i < 4; i++) {

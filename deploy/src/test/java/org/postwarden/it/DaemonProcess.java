@@ -27,12 +27,12 @@ import java.util.regex.Pattern;
  */
 public final class DaemonProcess implements AutoCloseable {
     /**
-     * {@code policy listener on /127.0.0.1:35437}: the message text only (the logger name in front of it is the
+     * {@code policy listener on 127.0.0.1:35437}: the message text only (the logger name in front of it is the
      * Daemon class's, which may move packages). Listeners on something else than one address (the log ingester's
      * files) do not match.
      */
     private static final Pattern LISTENER = Pattern.compile("(?m)\\b([a-z][a-z-]*) listener on (\\S*):(\\d+)\\s*$");
-    /** {@code ingest listener on files [...], syslog udp /127.0.0.1:N, syslog tcp /127.0.0.1:M}. */
+    /** {@code ingest listener on files [...], syslog udp 127.0.0.1:N, syslog tcp 127.0.0.1:M}. */
     private static final Pattern SYSLOG = Pattern.compile("\\bsyslog (udp|tcp) (\\S*):(\\d+)");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 

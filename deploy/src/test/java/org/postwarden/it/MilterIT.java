@@ -71,7 +71,7 @@ class MilterIT {
         writeSnapshotWithBan(dir.resolve("state.snapshot"), BANNED);
         // the daemon first: its milter port (bound on port 0) goes into main.cf
         daemon = DaemonProcess.start(dir, config());
-        assertTrue(daemon.log().contains("milter listener on /127.0.0.1:" + daemon.milterPort()), daemon.log());
+        assertTrue(daemon.log().contains("milter listener on 127.0.0.1:" + daemon.milterPort()), daemon.log());
         postfix = PostfixInstance.builder()
                 .mainCf("smtpd_milters", "inet:127.0.0.1:" + daemon.milterPort())
                 .mainCf("milter_protocol", "6")

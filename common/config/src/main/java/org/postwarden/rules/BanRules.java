@@ -26,7 +26,6 @@ public final class BanRules {
     private final Set<String> ignoreUsers;
     private final List<Cidr> privateRanges;
     private final List<String> scannerSuffixes;
-    private final int widePrefix;
 
     BanRules(PostwardenConfig c) {
         this.config = c.bans();
@@ -46,7 +45,6 @@ public final class BanRules {
         this.ignoreUsers = Set.copyOf(users);
         this.privateRanges = CidrLists.parse(config.privateMajority().ranges());
         this.scannerSuffixes = config.scanners().suffixes().stream().map(BanRules::suffix).toList();
-        this.widePrefix = c.store().ipv6WidePrefix();
     }
 
     private static String suffix(String s) {
@@ -104,14 +102,6 @@ public final class BanRules {
     /** Whether {@code a} lies in one of {@code bans.private-majority.ranges}. */
     public boolean privateRange(InetAddress a) {
         return CidrLists.contains(privateRanges, a);
-    }
-
-    /**
-     * Whether several banned /64s may widen into the {@code store.ipv6-wide-prefix} key: on when
-     * {@code bans.ipv6-widen-after} is positive and that prefix is not wider than {@code bans.max-ipv6-prefix}.
-     */
-    public boolean widening() {
-        return config.ipv6WidenAfter() > 0 && widePrefix >= config.maxIpv6Prefix();
     }
 
     /**

@@ -14,6 +14,7 @@ import org.postwarden.model.Signal;
 import org.postwarden.reputation.CounterLayout;
 import org.postwarden.reputation.CounterType;
 import org.postwarden.reputation.StoreSettings;
+import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -46,6 +47,8 @@ public final class Rules {
     private final int[] submissionPorts;
     private final double contributionCap;
     private final List<Cidr> authProxies;
+    private final List<NetworkTier> v4Networks;
+    private final List<NetworkTier> v6Networks;
 
     public Rules(PostwardenConfig c) {
         this.config = c;
@@ -88,6 +91,9 @@ public final class Rules {
         this.submissionPorts = c.networks().submissionPorts().stream().mapToInt(Integer::intValue).toArray();
         this.contributionCap = contributionCap(c);
         this.authProxies = CidrLists.parse(c.authPolicy().proxies());
+        this.v4Networks = List.of(new NetworkTier(24, c.scoring().subnetMinHosts(), c.bans().subnetMinHosts(),
+                contributionCap, true, "scoring.subnet-min-hosts", "bans.subnet-min-hosts", "hosts"));
+        this.v6Networks = ipv6Tiers(c, contributionCap);
         this.dnsbl = c.dnsbl().enabled() ? dnsblSettings(c.dnsbl(), monitoredOwnAddresses(ownAddresses)) : null;
         this.greylist = c.greylist().enabled() ? GreylistRules.of(c.greylist()) : null;
     }
@@ -166,7 +172,36 @@ public final class Rules {
     }
 
     /**
-     * The most one host (IPv6: one /64) adds to its network's score: the host's own ban threshold, or with bans off
+     * The tiers of {@code networks.ipv6-tiers}, with the deprecated {@code bans.ipv6-widen-after} as the
+     * {@code ban-min-children} of every tier that sets none (a warning says so at each load).
+     */
+    private static List<NetworkTier> ipv6Tiers(PostwardenConfig c, double cap) {
+        Integer widen = c.bans().ipv6WidenAfter();
+        if (widen != null) {
+            LoggerFactory.getLogger(Rules.class).warn("bans.ipv6-widen-after is deprecated and will be removed: "
+                    + "networks.ipv6-tiers replaces it (each tier counts the distinct child prefixes that "
+                    + "contributed to its score, not banned /64s); its value {} is read as ban-min-children of every "
+                    + "tier that sets none. Set ban-min-children in networks.ipv6-tiers and remove "
+                    + "bans.ipv6-widen-after.", widen);
+        }
+        List<NetworkTier> out = new ArrayList<>();
+        int child = 64;
+        List<PostwardenConfig.Ipv6Tier> tiers = c.networks().ipv6Tiers();
+        for (int i = 0; i < tiers.size(); i++) {
+            PostwardenConfig.Ipv6Tier t = tiers.get(i);
+            String key = "networks.ipv6-tiers[" + i + "]";
+            int ban = t.banMinChildren() != null ? t.banMinChildren() : widen != null ? widen : t.minChildren();
+            out.add(new NetworkTier(t.prefix(), t.minChildren(), ban, t.cap() != null ? t.cap() : cap,
+                    t.prefix() >= c.bans().maxIpv6Prefix(), key + ".min-children",
+                    t.banMinChildren() == null && widen != null ? "bans.ipv6-widen-after" : key + ".ban-min-children",
+                    "/" + child + "s"));
+            child = t.prefix();
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * The most one host adds to its network's score (the default cap of a tier): the host's own ban threshold, or with bans off
      * the reject threshold (if 0 the defer, then the tag threshold: beyond it the host is refused by its own score
      * anyway); unlimited when scores decide nothing.
      */
@@ -271,7 +306,20 @@ public final class Rules {
         return config.scoring().subnetMinHosts();
     }
 
-    /** The most one host (IPv6: one /64) adds to its network's score (see the config's scoring.subnet-min-hosts). */
+    /**
+     * The networks a client is judged by besides its own levels, narrowest first: for IPv4 the /24; for IPv6 the
+     * tiers of {@code networks.ipv6-tiers} (may be none).
+     */
+    public List<NetworkTier> networkTiers(boolean v6) {
+        return v6 ? v6Networks : v4Networks;
+    }
+
+    /** The prefix lengths of the IPv6 tiers, narrowest first (bans may be stored at them, see BanKeys). */
+    public int[] tierPrefixes() {
+        return v6Networks.stream().mapToInt(NetworkTier::prefix).toArray();
+    }
+
+    /** The most one IPv4 host adds to its /24's score (see the config's scoring.subnet-min-hosts). */
     public double contributionCap() {
         return contributionCap;
     }

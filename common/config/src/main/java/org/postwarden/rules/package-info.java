@@ -1,7 +1,9 @@
 /**
  * The validated configuration compiled for fast evaluation: {@link org.postwarden.rules.Rules} holds the parsed
  * networks, HELO patterns, counter layouts, signal weights and check toggles, the DNSBL settings (see
- * {@link org.postwarden.dnsbl.zone}) and the {@code bans:} section compiled as {@link org.postwarden.rules.BanRules}.
+ * {@link org.postwarden.dnsbl.zone}), the networks a client is judged by besides its own levels as
+ * {@link org.postwarden.rules.NetworkTier}s (the IPv4 /24, the tiers of {@code networks.ipv6-tiers}), and the
+ * {@code bans:} section compiled as {@link org.postwarden.rules.BanRules}.
  * Rules builds and uses BanRules; BanRules does not depend on Rules (both share the package-private network-list
  * helper).
  *

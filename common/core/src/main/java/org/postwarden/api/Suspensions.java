@@ -2,6 +2,7 @@ package org.postwarden.api;
 
 import java.util.List;
 import java.util.Optional;
+import org.postwarden.model.Addresses;
 
 /**
  * Outbound suspensions, as the admin API sees them. A suspended sender is a <b>subject</b>: {@code user:NAME} for a
@@ -82,18 +83,26 @@ public interface Suspensions {
 
     /**
      * The subject {@code name} stands for: {@code user:...} and {@code client:...} as they are; an IP address
-     * means {@code client:ADDRESS}; anything else is a SASL user name.
+     * means {@code client:ADDRESS} (any valid form, printed canonically); anything else is a SASL user name.
      */
     static String subject(String name) {
         String n = name.strip();
-        if (n.startsWith("user:") || n.startsWith("client:")) {
+        if (n.startsWith("client:")) {
+            try {
+                return "client:" + Addresses.format(
+                        org.postwarden.model.Cidr.parseAddress(n.substring(7)));
+            } catch (IllegalArgumentException e) {
+                return n;
+            }
+        }
+        if (n.startsWith("user:")) {
             return n;
         }
         boolean literal = (n.indexOf('.') >= 0 || n.indexOf(':') >= 0)
                 && n.chars().allMatch(c -> c == '.' || c == ':' || Character.digit(c, 16) >= 0);
         if (literal) {
             try {
-                return "client:" + org.postwarden.model.Cidr.parseAddress(n).getHostAddress();
+                return "client:" + Addresses.format(org.postwarden.model.Cidr.parseAddress(n));
             } catch (IllegalArgumentException e) {
                 return "user:" + n;
             }

@@ -70,7 +70,18 @@ public record PostwardenConfig(
      * greylisted (0: no host has a clean history).
      */
     public record Networks(List<String> localDomains, List<String> ownNames, List<String> ownAddresses,
-            List<String> trusted, List<Integer> submissionPorts, int cleanHistoryMessages) {
+            List<String> trusted, List<Integer> submissionPorts, int cleanHistoryMessages,
+            List<Ipv6Tier> ipv6Tiers) {
+    }
+
+    /**
+     * One tier of IPv6 network aggregation ({@code networks.ipv6-tiers}, narrowest first): the prefix length, how
+     * many distinct child prefixes (the /64s for the first tier, the previous tier's prefixes for the next) must have
+     * contributed before its score moves its clients' verdicts ({@code minChildren}) and before it is banned
+     * ({@code banMinChildren}, null: {@code minChildren}; 0: never banned), and the most one child adds to it
+     * ({@code cap}, null: the host's ban threshold, as for an IPv4 /24).
+     */
+    public record Ipv6Tier(int prefix, int minChildren, Integer banMinChildren, Double cap) {
     }
 
     /** Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}. */
@@ -179,11 +190,13 @@ public record PostwardenConfig(
 
     /**
      * Bans from log signals: threshold, escalation, lists, guards, research scanners and export. Ban durations are
-     * written like other durations, or {@code permanent}.
+     * written like other durations, or {@code permanent}. {@code ipv6WidenAfter} (null when not set) is the
+     * deprecated {@code bans.ipv6-widen-after}, read as the {@code ban-min-children} of every IPv6 tier that sets
+     * none (see {@link Ipv6Tier}).
      */
     public record Bans(double threshold, int subnetMinHosts, List<String> durations, List<String> permanent,
             List<String> ignoreNetworks, List<String> ignoreUsers, double userAlertThreshold,
-            Duration userAlertInterval, int ipv6WidenAfter, int maxIpv6Prefix, PrivateMajority privateMajority,
+            Duration userAlertInterval, Integer ipv6WidenAfter, int maxIpv6Prefix, PrivateMajority privateMajority,
             Scanners scanners, BanExport export) {
     }
 

@@ -151,6 +151,6 @@ public record Cidr(InetAddress network, int prefix) {
 
     @Override
     public String toString() {
-        return network.getHostAddress() + "/" + prefix;
+        return Addresses.format(network) + "/" + prefix;
     }
 }

@@ -87,7 +87,7 @@ public record ClientKey(KeyLevel level, boolean v6, int prefix, long hi, long lo
 
     /** CIDR notation, e.g. {@code 192.0.2.0/24} or {@code 2001:db8::/48}. */
     public String cidr() {
-        String a = address().getHostAddress();
+        String a = Addresses.format(address());
         return a + "/" + prefix;
     }
 

@@ -84,7 +84,7 @@ public record MailEvent(
         if (client == null || clientPort < 0) {
             return "";
         }
-        return client.getHostAddress() + "#" + clientPort;
+        return Addresses.format(client) + "#" + clientPort;
     }
 
     /** Domain part of the recipient, lower-cased, or empty. */

@@ -48,7 +48,7 @@ class CidrAndKeyTest {
         assertEquals(ClientKey.of(x, KeyLevel.SUBNET, 48), ClientKey.of(y, KeyLevel.SUBNET, 48));
         assertNotEquals(ClientKey.of(x, KeyLevel.SUBNET, 48), ClientKey.of(z, KeyLevel.SUBNET, 48));
         assertEquals(ClientKey.of(x, KeyLevel.WIDE, 48), ClientKey.of(z, KeyLevel.WIDE, 48));
-        assertEquals("2001:db8:1:0:0:0:0:0/48", ClientKey.of(z, KeyLevel.WIDE, 48).cidr());
+        assertEquals("2001:db8:1::/48", ClientKey.of(z, KeyLevel.WIDE, 48).cidr());
         assertEquals("2001:db8:1:2:3:4:5:6/128", ClientKey.of(x, KeyLevel.HOST, 48).cidr());
         assertEquals(ClientKey.of(x, KeyLevel.WIDE, 40).prefix(), 40);
     }

@@ -22,6 +22,7 @@ import org.postwarden.dnsbl.DnsblStatus;
 import org.postwarden.engine.DecisionEngine;
 import org.postwarden.engine.NetworkScores;
 import org.postwarden.engine.RecentDecisions;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.BanKeys;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
@@ -31,6 +32,7 @@ import org.postwarden.reputation.Ban;
 import org.postwarden.reputation.CounterLayout;
 import org.postwarden.reputation.CounterType;
 import org.postwarden.reputation.ReputationStore;
+import org.postwarden.rules.NetworkTier;
 import org.postwarden.rules.Rules;
 import org.postwarden.verdict.Action;
 import org.postwarden.verdict.Finding;
@@ -184,7 +186,7 @@ public final class AdminQueries {
         }
         if (r.trusted(address)) {
             status.add("networks.trusted: its RCPTs to other domains are not relay attempts");
-            String subject = "client:" + address.getHostAddress();
+            String subject = "client:" + Addresses.format(address);
             suspensions.of(subject).ifPresent(x -> status.add("outbound mail suspended since "
                     + AdminViews.iso(x.sinceMillis()) + " (" + x.reason() + "): " + x.detail() + "; "
                     + x.heldMessages() + " message(s) held; release with: postwarden ctl release " + subject));
@@ -218,7 +220,8 @@ public final class AdminQueries {
         HostHistoryView history = h == null ? null : new HostHistoryView(member.cidr(), h.acceptedMessages(),
                 r.cleanHistoryMessages(), h.lastOwnScoreAtTagMillis() == 0 ? null
                         : AdminViews.iso(h.lastOwnScoreAtTagMillis()), h.clean());
-        NetworkView network = network(address, host, history != null && history.clean());
+        List<NetworkView> networks = networks(address, history != null && history.clean(), keys, status);
+        NetworkView network = networks.isEmpty() ? null : networks.get(0);
         if (history != null && history.clean()) {
             status.add("clean history (" + history.acceptedMessages() + " accepted messages, networks."
                     + "clean-history-messages " + r.cleanHistoryMessages() + "): judged by its own score and bans "
@@ -236,33 +239,51 @@ public final class AdminQueries {
         }
         List<DecisionView> decisions = entries.stream().limit(EXPLAIN_DECISIONS)
                 .map(e -> AdminViews.decision(e, now)).toList();
-        return new ClientExplanation(address.getHostAddress(), AdminViews.iso(now), status, keys, network, history,
+        return new ClientExplanation(Addresses.format(address), AdminViews.iso(now), status, keys, network, networks,
+                history,
                 store().openConnections(host), signals, decisions, recent.capacity());
     }
 
-    /** The network of {@code address} as the score check sees it, and whether it judges this client. */
-    private NetworkView network(InetAddress address, ClientKey host, boolean clean) {
+    /**
+     * The networks of {@code address} as the score check sees them (IPv4: the /24; IPv6: each tier of
+     * networks.ipv6-tiers), narrowest first, and whether each judges this client; a banned tier not among
+     * {@code keys} adds a status line.
+     */
+    private List<NetworkView> networks(InetAddress address, boolean clean, List<KeyView> keys, List<String> status) {
         Rules r = rules();
-        ClientKey net = NetworkScores.networkOf(host, r.widePrefix());
-        int n = NetworkScores.contributors(store(), net);
-        int min = r.subnetMinHosts();
-        double cap = r.contributionCap();
-        String why;
-        if (r.exempt(address) || r.trustOk(address)) {
-            why = "exempt: never judged";
-        } else if (r.trusted(address)) {
-            why = "networks.trusted: never deferred or rejected by scores or bans";
-        } else if (clean) {
-            why = "clean history: judged by its own score and bans only";
-        } else if (n < min) {
-            why = n + " of " + min + " contributing hosts (scoring.subnet-min-hosts): its score does not count yet";
-        } else {
-            why = "its score counts for unauthenticated sessions (at most a defer); authenticated sessions and "
-                    + "submission before AUTH are judged without it";
+        List<NetworkView> out = new ArrayList<>();
+        for (NetworkScores.Network nw : NetworkScores.networksOf(address, r)) {
+            ClientKey net = nw.key();
+            NetworkTier tier = nw.tier();
+            int n = NetworkScores.contributors(store(), net);
+            int min = tier.minChildren();
+            double cap = tier.cap();
+            String why;
+            if (r.exempt(address) || r.trustOk(address)) {
+                why = "exempt: never judged";
+            } else if (r.trusted(address)) {
+                why = "networks.trusted: never deferred or rejected by scores or bans";
+            } else if (clean) {
+                why = "clean history: judged by its own score and bans only";
+            } else if (n < min) {
+                why = tier.count(n) + " of " + min + " contributing (" + tier.minKey() + "): its score does not "
+                        + "count yet";
+            } else {
+                why = "its score counts for unauthenticated sessions (at most a defer); authenticated sessions and "
+                        + "submission before AUTH are judged without it";
+            }
+            boolean judged = !r.exempt(address) && !r.trustOk(address) && !r.trusted(address) && !clean && n >= min;
+            String cidr = net.cidr();
+            BanView ban = store().activeBan(net).map(AdminViews::ban).orElse(null);
+            if (ban != null && keys.stream().noneMatch(k -> k.cidr().equals(cidr))) {
+                status.add("banned: " + cidr + (ban.permanent() ? " permanently" : " until " + ban.until())
+                        + " (" + ban.reason() + ")");
+            }
+            out.add(new NetworkView(net.level().label(), cidr, store().score(net), n, min,
+                    Double.isInfinite(cap) ? null : cap, n >= min, judged, why, tier.children(), tier.minKey(),
+                    tier.bannable() ? tier.banMinChildren() : 0, ban));
         }
-        boolean judged = !r.exempt(address) && !r.trustOk(address) && !r.trusted(address) && !clean && n >= min;
-        return new NetworkView(net.level().label(), net.cidr(), store().score(net), n, min,
-                Double.isInfinite(cap) ? null : cap, n >= min, judged, why);
+        return out;
     }
 
     /** Adds a line per dimension of the outbound profile {@code key} (sliding hour, threshold, baseline), if any. */
@@ -341,7 +362,7 @@ public final class AdminQueries {
         Map<String, Map<String, Tally>> byCategory = new HashMap<>();
         Map<String, Long> totals = new HashMap<>();
         for (RecentDecisions.Entry e : entries) {
-            String who = e.client() != null ? e.client().getHostAddress()
+            String who = e.client() != null ? Addresses.format(e.client())
                     : e.user().isEmpty() ? "unknown" : "user " + e.user();
             Set<String> cats = new LinkedHashSet<>();
             for (Finding f : e.findings()) {
@@ -395,16 +416,16 @@ public final class AdminQueries {
 
     /** Warnings about a ban on {@code key} that would not do what an admin expects (exempt or trusted networks). */
     public List<String> banWarnings(Cidr target) {
-        ClientKey key = BanKeys.of(target, rules().widePrefix());
+        ClientKey key = BanKeys.of(target, rules().widePrefix(), rules().tierPrefixes());
         List<String> w = new ArrayList<>();
         InetAddress a = key.address();
         if (rules().trustOk(a)) {
-            w.add(a.getHostAddress() + " is in allowlist.trust-ok: answered OK before any ban is checked");
+            w.add(Addresses.format(a) + " is in allowlist.trust-ok: answered OK before any ban is checked");
         } else if (rules().exempt(a)) {
-            w.add(a.getHostAddress() + " is exempt (allowlist.clients or networks.own-addresses): the ban does not"
+            w.add(Addresses.format(a) + " is exempt (allowlist.clients or networks.own-addresses): the ban does not"
                     + " apply to it");
         } else if (rules().trusted(a) && key.level() == KeyLevel.HOST) {
-            w.add(a.getHostAddress() + " is in networks.trusted: never refused by a ban (the ban is kept and "
+            w.add(Addresses.format(a) + " is in networks.trusted: never refused by a ban (the ban is kept and "
                     + "exported)");
         }
         Cidr ours = key.level() == KeyLevel.HOST ? null : rules().protectedIn(new Cidr(key.address(), key.prefix()));

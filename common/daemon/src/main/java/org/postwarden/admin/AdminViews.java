@@ -3,6 +3,7 @@ package org.postwarden.admin;
 import org.postwarden.api.Suspensions;
 import org.postwarden.config.Durations;
 import org.postwarden.engine.RecentDecisions;
+import org.postwarden.model.Addresses;
 import org.postwarden.reputation.Ban;
 import org.postwarden.reputation.CounterLayout;
 import org.postwarden.verdict.Finding;
@@ -50,13 +51,16 @@ public final class AdminViews {
     }
 
     /**
-     * The client's network (IPv4 /24, IPv6 wide prefix) as the score check sees it: its score (the sum of its
-     * members' capped shares), how many distinct hosts (IPv6: /64s) contributed, how many it needs before it counts
-     * ({@code scoring.subnet-min-hosts}), the most one host adds ({@code contributionCap}, null: no cap), whether it
-     * counts, and whether this client is judged by it at all ({@code judged}, with {@code why}).
+     * One network of the client (IPv4 /24; IPv6 a tier of {@code networks.ipv6-tiers}) as the score check sees it:
+     * its score (the sum of its members' capped shares), how many distinct children ({@code children}: hosts, /64s,
+     * /56s...) contributed, how many it needs before it counts ({@code minContributors}, set by {@code minKey}), the
+     * most one child adds ({@code contributionCap}, null: no cap), whether it counts, whether this client is judged
+     * by it at all ({@code judged}, with {@code why}), the contributors a ban of it needs ({@code banMinContributors},
+     * 0: never banned) and its active ban (null: none).
      */
     public record NetworkView(String level, String cidr, double score, int contributors, int minContributors,
-            Double contributionCap, boolean counts, boolean judged, String why) {
+            Double contributionCap, boolean counts, boolean judged, String why, String children, String minKey,
+            int banMinContributors, BanView ban) {
     }
 
     /**
@@ -68,9 +72,12 @@ public final class AdminViews {
             boolean clean) {
     }
 
-    /** {@code explain <ip>}. {@code history} is null when nothing is known of the host. */
+    /**
+     * {@code explain <ip>}. {@code network} is the narrowest of {@code networks} (the IPv4 /24, the first IPv6 tier;
+     * null for IPv6 without tiers); {@code history} is null when nothing is known of the host.
+     */
     public record ClientExplanation(String ip, String at, List<String> status, List<KeyView> keys,
-            NetworkView network, HostHistoryView history, int openConnections, List<SignalView> signals,
+            NetworkView network, List<NetworkView> networks, HostHistoryView history, int openConnections, List<SignalView> signals,
             List<DecisionView> decisions, int historyCapacity) {
     }
 
@@ -135,7 +142,7 @@ public final class AdminViews {
 
     static DecisionView decision(RecentDecisions.Entry e, long now) {
         return new DecisionView(iso(e.atMillis()), Math.max(0, (now - e.atMillis()) / 1000), e.source(),
-                e.stage().label(), e.client() == null ? null : e.client().getHostAddress(), e.user(), e.helo(),
+                e.stage().label(), e.client() == null ? null : Addresses.format(e.client()), e.user(), e.helo(),
                 e.sender(), e.recipient(), e.action().label(), e.wouldHave().label(), e.reason(),
                 e.findings().stream().map(AdminViews::finding).toList());
     }

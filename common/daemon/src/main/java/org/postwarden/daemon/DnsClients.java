@@ -1,5 +1,6 @@
 package org.postwarden.daemon;
 
+import org.postwarden.model.Addresses;
 import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.dnsbl.DnsblWatch;
 import org.postwarden.dnsbl.PoolSettings;
@@ -47,7 +48,7 @@ final class DnsClients {
                 s.resolver() == null ? "from /etc/resolv.conf" : s.resolver(), s.timeout());
         for (Cidr n : rules.unmonitoredOwnNetworks()) {
             LOG.info("networks.own-addresses {}/{} is not checked in the DNSBL zones (wider than {} addresses, or "
-                    + "past {} in all): list its sending addresses one by one", n.network().getHostAddress(),
+                    + "past {} in all): list its sending addresses one by one", Addresses.format(n.network()),
                     n.prefix(), Rules.MONITORED_NETWORK_SIZE, Rules.MONITORED_ADDRESSES);
         }
         return c;

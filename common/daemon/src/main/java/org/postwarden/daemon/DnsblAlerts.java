@@ -1,5 +1,6 @@
 package org.postwarden.daemon;
 
+import org.postwarden.model.Addresses;
 import org.postwarden.dnsbl.DnsblWatch;
 import org.postwarden.model.TimeSource;
 import org.postwarden.outbound.Alert;
@@ -25,7 +26,7 @@ final class DnsblAlerts implements DnsblWatch {
 
     @Override
     public void ownAddressListed(InetAddress address, String zone, String codes) {
-        String a = address.getHostAddress();
+        String a = Addresses.format(address);
         sink.raise(new Alert("dnsbl-own-listed", "address:" + a, "our address " + a + " is listed in DNSBL zone "
                 + zone + " (" + codes + "): mail we send from it may be refused",
                 Map.of("address", a, "zone", zone, "codes", codes), time.millis()));
@@ -33,7 +34,7 @@ final class DnsblAlerts implements DnsblWatch {
 
     @Override
     public void ownAddressDelisted(InetAddress address, String zone) {
-        String a = address.getHostAddress();
+        String a = Addresses.format(address);
         sink.raise(new Alert("dnsbl-own-delisted", "address:" + a, "our address " + a
                 + " is no longer listed in DNSBL zone " + zone, Map.of("address", a, "zone", zone), time.millis()));
     }

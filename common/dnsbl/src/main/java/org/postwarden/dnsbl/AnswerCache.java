@@ -3,6 +3,7 @@ package org.postwarden.dnsbl;
 import org.postwarden.dnsbl.zone.DnsblSettings;
 import org.postwarden.dnsbl.zone.ZoneKind;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.TimeSource;
 
 import java.net.InetAddress;
@@ -142,6 +143,6 @@ final class AnswerCache {
 
     /** The target as logs and explanations show it. */
     private static String display(ZoneKind kind, Object target) {
-        return kind == ZoneKind.CLIENT_IP ? ((InetAddress) target).getHostAddress() : (String) target;
+        return kind == ZoneKind.CLIENT_IP ? Addresses.format((InetAddress) target) : (String) target;
     }
 }

@@ -3,6 +3,7 @@ package org.postwarden.dnsbl;
 import org.postwarden.dnsbl.zone.CodeFilter;
 import org.postwarden.dnsbl.zone.DnsblSettings;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.TimeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +82,7 @@ final class AnswerClassifier {
                 metrics.dnsblError(z.domain, DnsblResult.Reason.ERROR_CODE.label());
                 z.health.markFailing(code, shown);
                 return new ZoneAnswer(new DnsblResult.Failed(DnsblResult.Reason.ERROR_CODE, "zone " + z.domain
-                        + " answered " + code.getHostAddress() + ", a query-error code (not a listing)"),
+                        + " answered " + Addresses.format(code) + ", a query-error code (not a listing)"),
                         now + settings.failureTtl().toNanos());
             }
         }

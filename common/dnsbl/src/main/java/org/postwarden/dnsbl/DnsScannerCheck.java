@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import org.postwarden.config.HostPort;
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.TimeSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,7 +98,7 @@ public final class DnsScannerCheck implements ScannerCheck, AutoCloseable {
         started.toCompletableFuture().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((v, err) -> {
             Optional<String> result;
             if (err != null || v == null) {
-                LOG.debug("scanner lookup of {} failed: {}", address.getHostAddress(), String.valueOf(err));
+                LOG.debug("scanner lookup of {} failed: {}", Addresses.format(address), String.valueOf(err));
                 result = Optional.empty();
             } else {
                 cache.put(address, v);

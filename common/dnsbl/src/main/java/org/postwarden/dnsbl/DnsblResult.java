@@ -3,6 +3,7 @@ package org.postwarden.dnsbl;
 import java.net.Inet4Address;
 import java.util.List;
 import java.util.Locale;
+import org.postwarden.model.Addresses;
 
 /** What one zone said about one target. NXDOMAIN and NODATA are {@link NotListed}, never an exception. */
 public sealed interface DnsblResult {
@@ -23,7 +24,7 @@ public sealed interface DnsblResult {
                 if (!sb.isEmpty()) {
                     sb.append(',');
                 }
-                sb.append(a.getHostAddress());
+                sb.append(Addresses.format(a));
             }
             return sb.toString();
         }

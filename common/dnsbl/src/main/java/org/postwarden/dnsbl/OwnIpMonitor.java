@@ -2,6 +2,7 @@ package org.postwarden.dnsbl;
 
 import org.postwarden.dnsbl.zone.DnsblZone;
 import org.postwarden.model.TimeSource;
+import org.postwarden.model.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,7 +86,7 @@ final class OwnIpMonitor {
             String prefix = QueryNames.reversed(ip);
             for (Zone z : zones) {
                 String name = prefix + "." + z.queryDomain;
-                fs.add(sender.query(z, name, ip.getHostAddress()).thenAccept(a -> update(ip, z, a.result())));
+                fs.add(sender.query(z, name, Addresses.format(ip)).thenAccept(a -> update(ip, z, a.result())));
             }
         }
         return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).handle((v, t) -> {
@@ -111,7 +112,7 @@ final class OwnIpMonitor {
             }
         }
         Map<InetAddress, Listing> m = listed.get(z.domain);
-        String shown = ip.getHostAddress();
+        String shown = Addresses.format(ip);
         if (codes != null) {
             if (m.putIfAbsent(ip, new Listing(codes, time.millis())) == null) {
                 LOG.warn("our outbound address {} is listed in DNSBL zone {} ({}): mail we send may be refused",
@@ -149,7 +150,7 @@ final class OwnIpMonitor {
             for (InetAddress ip : ips) {
                 Listing l = listed.get(z.domain).get(ip);
                 if (l != null) {
-                    out.add(new DnsblStatus.OwnListing(ip.getHostAddress(), z.domain, l.codes(), l.sinceMillis()));
+                    out.add(new DnsblStatus.OwnListing(Addresses.format(ip), z.domain, l.codes(), l.sinceMillis()));
                 }
             }
         }

@@ -1,5 +1,6 @@
 package org.postwarden.dnsbl;
 
+import org.postwarden.model.Addresses;
 import org.postwarden.model.Cidr;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
@@ -232,7 +233,7 @@ final class SpfWalker {
     }
 
     private static Cidr network(InetAddress a, int prefix) {
-        return Cidr.parse(a.getHostAddress() + "/" + prefix);
+        return Cidr.parse(Addresses.format(a) + "/" + prefix);
     }
 
     /** One query: NXDOMAIN and an empty answer are no records; other rcodes and resolver errors are failures. */

@@ -1,5 +1,6 @@
 package org.postwarden.dnsbl;
 
+import org.postwarden.model.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +77,7 @@ final class ZoneHealth {
         if (failing.compareAndSet(false, true)) {
             LOG.warn("DNSBL zone {} is failing: it answered {} for {}, a query-error code (a typo in the zone name, "
                     + "queries through a public resolver refused, or over quota); it scores nothing until it answers "
-                    + "sanely again", domain, code.getHostAddress(), shown);
+                    + "sanely again", domain, Addresses.format(code), shown);
         }
     }
 

@@ -1,5 +1,6 @@
 package org.postwarden.engine;
 
+import org.postwarden.model.Addresses;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
@@ -138,11 +139,11 @@ public final class AuthPolicy {
                     .increment(v.status());
         }
         if (v.status() != 0 && at.remote() != null
-                && logged.asMap().putIfAbsent(at.remote().getHostAddress() + " " + v.reason(), Boolean.TRUE) == null) {
+                && logged.asMap().putIfAbsent(Addresses.format(at.remote()) + " " + v.reason(), Boolean.TRUE) == null) {
             LOG.info("{} {} login{} from {}: {} (logged once a minute per address and reason)",
                     v.refused() ? "refused" : "delayed " + v.status() + "s", Protocols.label(at.protocol()),
                     at.login().isEmpty() ? "" : " of " + LogSafe.escape(at.login(), 64),
-                    at.remote().getHostAddress(), v.refused() ? v.message() : v.reason().label());
+                    Addresses.format(at.remote()), v.refused() ? v.message() : v.reason().label());
         }
         return v;
     }
@@ -158,7 +159,7 @@ public final class AuthPolicy {
         if (ours(ip, rules)) {
             return AuthVerdict.allow(Reason.TRUSTED);
         }
-        Keys k = new Keys(ip, rules.widePrefix());
+        Keys k = new Keys(ip, rules);
         long now = store.time().millis();
         boolean known = known(store, c, at.login(), k, now);
         Cidr permanent = rules.bans().permanentNetwork(ip);
@@ -172,9 +173,11 @@ public final class AuthPolicy {
             }
         }
         if (!known) {
-            Optional<Ban> ban = store.activeBan(k.network);
-            if (ban.isPresent()) {
-                return banned(k.network, ban.get());
+            for (ClientKey net : k.networks) {
+                Optional<Ban> ban = store.activeBan(net);
+                if (ban.isPresent()) {
+                    return banned(net, ban.get());
+                }
             }
         }
         PostwardenConfig.Scoring s = rules.config().scoring();
@@ -201,7 +204,7 @@ public final class AuthPolicy {
         if (known) {
             return AuthVerdict.allow(Reason.ALLOWED);
         }
-        Spray spray = spray(store, rules, c, k.network, now);
+        Spray spray = spray(store, c, k, now);
         if (spray.over()) {
             return AuthVerdict.reject(Reason.SPRAYING, "password spraying from " + k.network.cidr() + ": "
                     + spray.users() + " users from " + spray.hosts() + " addresses");
@@ -215,8 +218,8 @@ public final class AuthPolicy {
             }
         }
         double defer = s.thresholds().defer();
-        if (defer > 0 && store.score(k.network) >= defer * s.subnetFactor()
-                && NetworkScores.contributors(store, k.network) >= rules.subnetMinHosts()) {
+        if (defer > 0 && k.network != k.member && store.score(k.network) >= defer * s.subnetFactor()
+                && NetworkScores.contributors(store, k.network) >= k.minHosts) {
             return tarpit(c.tarpit(), Integer.MAX_VALUE, "network " + k.network.cidr() + " score "
                     + fmt(store.score(k.network)));
         }
@@ -245,7 +248,7 @@ public final class AuthPolicy {
         String login = normalize(at.login());
         PostwardenConfig.AuthPolicy c = rules.config().authPolicy();
         long now = store.time().millis();
-        Keys k = ip == null ? null : new Keys(ip, rules.widePrefix());
+        Keys k = ip == null ? null : new Keys(ip, rules);
         if (Boolean.TRUE.equals(at.success())) {
             if (k != null && !login.isEmpty()) {
                 store.table(DEVICES).getOrCreate(device(login, k), x -> new long[1])[0] = now;
@@ -324,10 +327,10 @@ public final class AuthPolicy {
             Keys k, boolean ours, long now) {
         PostwardenConfig.AuthSpraying s = c.spraying();
         long window = s.window().toMillis();
-        if (!ours && s.networkUsers() > 0) {
+        if (!ours && s.networkUsers() > 0 && k.network != k.member) {
             store.table(NETWORKS).getOrCreate(k.network.cidr(), x -> new AuthRing(NETWORK_USERS))
                     .hit(user, k.memberId(), (byte) 0, now, now - window);
-            Spray net = spray(store, rules, c, k.network, now);
+            Spray net = spray(store, c, k, now);
             if (net.over() && firstIn(store, "spray " + k.network.cidr(), now, s.window())) {
                 raiseSpraying("network:" + k.network.cidr(), "password spraying from " + k.network.cidr() + ": "
                         + net.users() + " distinct users failed from " + net.hosts() + " addresses in "
@@ -355,16 +358,16 @@ public final class AuthPolicy {
         alerts.raise(new Alert("auth-spraying", subject, summary, d, now));
     }
 
-    /** The spraying state of {@code network}: its capped distinct users and their members. */
-    private static Spray spray(ReputationStore store, Rules rules, PostwardenConfig.AuthPolicy c, ClientKey network,
-            long now) {
+    /** The spraying state of the address's network: its capped distinct users and their members. */
+    private static Spray spray(ReputationStore store, PostwardenConfig.AuthPolicy c, Keys k, long now) {
         PostwardenConfig.AuthSpraying s = c.spraying();
-        AuthRing r = s.networkUsers() > 0 ? store.table(NETWORKS).get(network.cidr()) : null;
+        AuthRing r = s.networkUsers() > 0 && k.network != k.member ? store.table(NETWORKS).get(k.network.cidr())
+                : null;
         if (r == null) {
             return new Spray(0, 0, false);
         }
         long since = now - s.window().toMillis();
-        int min = rules.subnetMinHosts();
+        int min = k.minHosts;
         int cap = Math.max(1, (s.networkUsers() + min - 1) / min);
         int users = r.distinctACapped(since, cap);
         int hosts = r.distinctB(since);
@@ -408,7 +411,7 @@ public final class AuthPolicy {
     }
 
     private static String creditKey(InetAddress ip, String login) {
-        return ip.getHostAddress() + " " + login;
+        return Addresses.format(ip) + " " + login;
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
@@ -462,16 +465,25 @@ public final class AuthPolicy {
         return String.format(Locale.ROOT, "%.1f", d);
     }
 
-    /** The keys of one address: its own levels, the member (IPv4 /32, IPv6 /64) and the network. */
+    /**
+     * The keys of one address: its own levels, the member (IPv4 /32, IPv6 /64) and its networks (the IPv4 /24; the
+     * IPv6 tiers of {@code networks.ipv6-tiers}, narrowest first), the narrowest of which is "the network" for
+     * spraying and the network score (IPv6 without tiers: the /64 itself).
+     */
     private static final class Keys {
         final ClientKey host;
         final ClientKey member;
         final ClientKey network;
+        final List<ClientKey> networks;
+        final int minHosts;
 
-        Keys(InetAddress ip, int widePrefix) {
-            host = ClientKey.of(ip, KeyLevel.HOST, widePrefix);
-            member = host.v6() ? ClientKey.of(ip, KeyLevel.SUBNET, widePrefix) : host;
-            network = NetworkScores.networkOf(host, widePrefix);
+        Keys(InetAddress ip, Rules rules) {
+            NetworkScores.Levels l = NetworkScores.levels(ip, rules);
+            host = l.host();
+            member = l.member();
+            networks = l.networks();
+            network = l.network() != null ? l.network() : member;
+            minHosts = l.tiers().isEmpty() ? rules.subnetMinHosts() : l.tiers().get(0).minChildren();
         }
 
         List<ClientKey> own() {
@@ -556,7 +568,7 @@ public final class AuthPolicy {
         }
         try {
             InetAddress a = InetAddress.getByAddress(b);
-            return v6 ? ClientKey.of(a, KeyLevel.SUBNET, widePrefix).cidr() : a.getHostAddress();
+            return v6 ? ClientKey.of(a, KeyLevel.SUBNET, widePrefix).cidr() : Addresses.format(a);
         } catch (java.net.UnknownHostException e) {
             return "?";
         }

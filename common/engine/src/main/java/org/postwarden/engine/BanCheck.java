@@ -11,7 +11,8 @@ import java.util.Optional;
  * Refuses clients with an active ban, or in {@code bans.permanent}:
  * <ul>
  * <li>a ban of the client's own levels (IPv4 /32; IPv6 /128 or /64) refuses every client but a trusted one;</li>
- * <li>a ban of its network (IPv4 /24, IPv6 wide prefix) refuses only clients judged at the network level: not
+ * <li>a ban of its network (IPv4 /24; IPv6 a tier of {@code networks.ipv6-tiers} or the
+ * {@code store.ipv6-wide-prefix}) refuses only clients judged at the network level: not
  * authenticated sessions, submission services before AUTH, or hosts with a clean history (asked only when such a
  * ban exists);</li>
  * <li>{@code bans.permanent} refuses every client but a trusted one (an explicit list of the admin's);</li>
@@ -40,18 +41,20 @@ public final class BanCheck implements Check {
                 return;
             }
         }
-        ClientKey net = ctx.network();
         if (!ctx.networkJudged()) {
             return;
         }
-        Optional<Ban> ban = ctx.store().activeBan(net);
-        if (ban.isPresent()) {
-            if (ctx.cleanHistory()) {
-                ctx.note("clean-history", "host has a clean history (networks.clean-history-messages): the ban of "
-                        + net.level().label() + " " + net.cidr() + " does not apply to it");
+        for (ClientKey net : ctx.banNetworks()) {
+            Optional<Ban> ban = ctx.store().activeBan(net);
+            if (ban.isPresent()) {
+                if (ctx.cleanHistory()) {
+                    ctx.note("clean-history", "host has a clean history (networks.clean-history-messages): the ban "
+                            + "of " + net.level().label() + " " + net.cidr() + " does not apply to it");
+                    return;
+                }
+                find(ctx, net, ban.get());
                 return;
             }
-            find(ctx, net, ban.get());
         }
     }
 

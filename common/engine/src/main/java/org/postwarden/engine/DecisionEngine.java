@@ -9,6 +9,7 @@ import org.postwarden.api.SignalOutcome;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.dnsbl.DnsblClient;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.BanKeys;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
@@ -178,7 +179,7 @@ public final class DecisionEngine implements Engine {
 
     @Override
     public Ban ban(Cidr target, Duration duration, String reason, String detail) {
-        ClientKey key = BanKeys.of(target, rules.widePrefix());
+        ClientKey key = BanKeys.of(target, rules.widePrefix(), rules.tierPrefixes());
         Duration d = duration == null ? rules.bans().duration(store.offenses(key))
                 : duration.equals(PERMANENT) ? null : duration;
         return store.ban(key, d, reason, detail);
@@ -186,7 +187,7 @@ public final class DecisionEngine implements Engine {
 
     @Override
     public boolean unban(Cidr target) {
-        return store.unban(BanKeys.of(target, rules.widePrefix()));
+        return store.unban(BanKeys.of(target, rules.widePrefix(), rules.tierPrefixes()));
     }
 
     @Override
@@ -413,7 +414,7 @@ public final class DecisionEngine implements Engine {
         }
         DECISIONS.info("{} {} client={} helo={} from=<{}> to=<{}> sasl={} action={}{} findings={}",
                 e.source(), e.stage().label(),
-                e.client() == null ? "unknown" : e.client().getHostAddress(),
+                e.client() == null ? "unknown" : Addresses.format(e.client()),
                 LogSafe.escape(e.heloName(), 100), LogSafe.escape(e.sender(), 100),
                 LogSafe.escape(e.recipient(), 100), LogSafe.escape(e.saslUsername(), 64),
                 d.verdict().action().label(),

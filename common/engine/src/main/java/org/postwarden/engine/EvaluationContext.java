@@ -60,7 +60,7 @@ public final class EvaluationContext {
             this.wide = host.v6() ? ClientKey.of(event.client(), KeyLevel.WIDE, rules.widePrefix()) : null;
             this.keys = wide == null ? List.of(host, subnet) : List.of(host, subnet, wide);
             this.ownKeys = wide == null ? List.of(host) : List.of(host, subnet);
-            this.levels = new NetworkScores.Levels(host, subnet, wide);
+            this.levels = NetworkScores.levels(event.client(), rules);
             this.trusted = rules.trusted(event.client());
         } else {
             this.host = null;
@@ -113,9 +113,35 @@ public final class EvaluationContext {
         return ownKeys;
     }
 
-    /** The client's network key: the IPv4 /24, the IPv6 wide prefix; null without a client address. */
+    /**
+     * The client's narrowest network key: the IPv4 /24, the first tier of {@code networks.ipv6-tiers}; null without
+     * a client address or for IPv6 without tiers.
+     */
     public ClientKey network() {
         return levels == null ? null : levels.network();
+    }
+
+    /** The client's network keys, narrowest first (IPv4: the /24; IPv6: each tier), aligned with {@link #tiers()}. */
+    public List<ClientKey> networks() {
+        return levels == null ? List.of() : levels.networks();
+    }
+
+    /** The tiers of {@link #networks()}. */
+    public List<org.postwarden.rules.NetworkTier> tiers() {
+        return levels == null ? List.of() : levels.tiers();
+    }
+
+    /**
+     * The network keys whose ban refuses a client judged at the network level: {@link #networks()}, and for IPv6
+     * also the {@code store.ipv6-wide-prefix} key (admin bans at that level) when it is not one of the tiers.
+     */
+    public List<ClientKey> banNetworks() {
+        if (wide == null || levels.networks().contains(wide)) {
+            return networks();
+        }
+        List<ClientKey> all = new ArrayList<>(levels.networks());
+        all.add(wide);
+        return all;
     }
 
     NetworkScores.Levels levels() {

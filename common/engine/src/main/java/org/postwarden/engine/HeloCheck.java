@@ -1,5 +1,6 @@
 package org.postwarden.engine;
 
+import org.postwarden.model.Addresses;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.Signal;
@@ -46,7 +47,7 @@ public final class HeloCheck implements Check {
                 ctx.signal(Signal.HELO_CLAIMS_OUR_NAME, "HELO " + shown + " claims our address");
             } else if (!literal.equals(e.client())) {
                 ctx.signal(Signal.HELO_IP_MISMATCH, "HELO " + shown + " is not the client address "
-                        + e.client().getHostAddress());
+                        + Addresses.format(e.client()));
             }
             return;
         }

@@ -7,24 +7,31 @@ import org.postwarden.model.KeyLevel;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.reputation.StateCodec;
 import org.postwarden.reputation.StateKind;
+import org.postwarden.rules.NetworkTier;
 import org.postwarden.rules.Rules;
 
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * What is judged per host and what per network: "a network needs a crowd".
  *
  * <p>A signal adds its whole weight to the client's own levels (IPv4: the /32; IPv6: the /128 and its /64, which is
- * one site, as for bans) and only a capped share to its network (IPv4: the /24; IPv6: the wide prefix, whose members
- * are /64s): each member's share of the network's score is at most {@link Rules#contributionCap()} (the host's ban
- * threshold). The store keeps the network's score as always (so reading it costs nothing more); the members' shares
- * live in the store table {@code network-contributors}, one entry per network, which also tells how many distinct
- * members contributed. Shares decay with the store's half-life, like the score they add up to, so the network's
- * score stays the sum of its members' decayed shares.
+ * one site, as for bans) and only a capped share to its networks (IPv4: the /24, whose members are hosts; IPv6: the
+ * tiers of {@code networks.ipv6-tiers}, e.g. a /56 whose members are /64s and a /48 whose members are /56s): each
+ * member's share of a network's score is at most the tier's cap ({@link NetworkTier#cap()}, by default the host's
+ * ban threshold), and what a member's share grew by is what its network, as a member, adds to the next tier. So each
+ * tier counts distinct child prefixes, never addresses: a bot rotating through the /64s of one /56 raises that /56
+ * but adds at most one capped share to its /48. The store keeps each network's score as always (so reading it costs
+ * nothing more); the members' shares live in the store table {@code network-contributors}, one entry per network
+ * (key: its CIDR), which also tells how many distinct members contributed. Shares decay with the store's half-life,
+ * like the score they add up to, so a network's score stays the sum of its members' decayed shares.
  *
  * <p>A member counts as a contributor while its decayed share is at least {@link #MIN_SHARE} (a weight-1 signal
  * counts for about three half-lives). A network remembers its {@value #MAX_MEMBERS} largest members; a new one
@@ -60,11 +67,14 @@ public final class NetworkScores {
     private NetworkScores() {
     }
 
-    /** The client's keys as this class sees them: own levels, the network, and the network's member id. */
-    record Levels(ClientKey host, ClientKey subnet, ClientKey wide) {
-        /** The network key: the /24, or the IPv6 wide prefix. */
+    /**
+     * The client's keys as this class sees them: own levels, and the networks it belongs to, narrowest first, with
+     * their tiers (IPv4: the /24; IPv6: the tiers of {@code networks.ipv6-tiers}, possibly none).
+     */
+    record Levels(ClientKey host, ClientKey subnet, List<ClientKey> networks, List<NetworkTier> tiers) {
+        /** The narrowest network key: the /24, or the first IPv6 tier; null for IPv6 without tiers. */
         ClientKey network() {
-            return wide != null ? wide : subnet;
+            return networks.isEmpty() ? null : networks.get(0);
         }
 
         /** The key that is "the host" for bans and for the clean history: the /32, or the IPv6 /64. */
@@ -78,34 +88,82 @@ public final class NetworkScores {
         }
     }
 
-    /** The scores after one signal: the host's, the subnet's (/24 or /64) and the wide prefix's (0 for IPv4). */
-    record Scores(double host, double subnet, double wide) {
+    /** The levels of {@code address} under {@code rules}. */
+    static Levels levels(InetAddress address, Rules rules) {
+        int wide = rules.widePrefix();
+        ClientKey host = ClientKey.of(address, KeyLevel.HOST, wide);
+        ClientKey subnet = ClientKey.of(address, KeyLevel.SUBNET, wide);
+        List<NetworkTier> tiers = rules.networkTiers(host.v6());
+        return new Levels(host, subnet, networks(address, tiers, subnet), tiers);
+    }
+
+    /** The network keys of {@code address} for {@code tiers}: the /24 ({@code subnet}), or the IPv6 tier prefixes. */
+    private static List<ClientKey> networks(InetAddress address, List<NetworkTier> tiers, ClientKey subnet) {
+        if (!subnet.v6()) {
+            return List.of(subnet);
+        }
+        ClientKey[] keys = new ClientKey[tiers.size()];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = ClientKey.of(address, KeyLevel.WIDE, tiers.get(i).prefix());
+        }
+        return List.of(keys);
+    }
+
+    /** The networks of {@code address} under {@code rules}, narrowest first, each with its tier. */
+    public static List<Network> networksOf(InetAddress address, Rules rules) {
+        Levels k = levels(address, rules);
+        List<Network> out = new ArrayList<>(k.networks().size());
+        for (int i = 0; i < k.networks().size(); i++) {
+            out.add(new Network(k.networks().get(i), k.tiers().get(i)));
+        }
+        return out;
+    }
+
+    /** A network key and its tier. */
+    public record Network(ClientKey key, NetworkTier tier) {
     }
 
     /**
-     * Adds {@code weight} to the client's scores: whole at its own levels, capped at the network level; marks the
-     * host's history when its own score reaches the tag threshold. Returns the scores after it.
+     * The scores after one signal: the host's, the subnet's (the IPv4 /24 or the IPv6 /64) and each network's
+     * (aligned with {@link Levels#networks()}; for IPv4 the /24 again).
+     */
+    record Scores(double host, double subnet, double[] networks) {
+    }
+
+    /**
+     * Adds {@code weight} to the client's scores: whole at its own levels, capped at each network level (a child's
+     * share of its network; what that share grew by is what the network, as a child, adds to the next tier); marks
+     * the host's history when its own score reaches the tag threshold. Returns the scores after it.
      */
     static Scores add(ReputationStore store, Rules rules, Levels k, double weight) {
         long now = store.time().millis();
         double half = store.settings().halfLife().toMillis();
         double host = store.addScore(k.host(), weight);
-        double subnet;
-        double wide = 0;
-        if (k.host().v6()) {
-            subnet = store.addScore(k.subnet(), weight);
-            double share = crowd(store, k.network()).add(k.memberId(), weight, now, half, rules.contributionCap());
-            wide = store.addScore(k.wide(), share);
-        } else {
-            double share = crowd(store, k.network()).add(k.memberId(), weight, now, half, rules.contributionCap());
-            subnet = store.addScore(k.subnet(), share);
+        boolean v6 = k.host().v6();
+        double subnet = v6 ? store.addScore(k.subnet(), weight) : 0;
+        double[] nets = new double[k.networks().size()];
+        long child = k.memberId();
+        double flow = weight;
+        for (int i = 0; i < nets.length; i++) {
+            ClientKey net = k.networks().get(i);
+            if (flow == 0 && i > 0) {
+                nets[i] = store.score(net);
+                continue;
+            }
+            double share = crowd(store, net).add(child, flow, now, half, k.tiers().get(i).cap());
+            nets[i] = store.addScore(net, share);
+            flow = share;
+            child = net.hi();
+        }
+        if (!v6) {
+            subnet = nets[0];
         }
         double dirty = dirtyThreshold(rules.config().scoring().thresholds());
         if (dirty > 0 && (host >= dirty
-                || k.host().v6() && subnet >= dirty * rules.config().scoring().subnetFactor())) {
+                || v6 && subnet >= dirty * rules.config().scoring().subnetFactor())) {
             history(store, k.member()).dirty(now);
         }
-        return new Scores(host, subnet, wide);
+        return new Scores(host, subnet, nets);
     }
 
     private static Crowd crowd(ReputationStore store, ClientKey network) {
@@ -124,11 +182,6 @@ public final class NetworkScores {
     public static int contributors(ReputationStore store, ClientKey network) {
         Crowd c = store.table(CROWDS).get(network.cidr());
         return c == null ? 0 : c.contributors(store.time().millis(), store.settings().halfLife().toMillis());
-    }
-
-    /** The network key of {@code host}'s address: the IPv4 /24, or the IPv6 wide prefix. */
-    public static ClientKey networkOf(ClientKey host, int widePrefix) {
-        return ClientKey.of(host.address(), host.v6() ? KeyLevel.WIDE : KeyLevel.SUBNET, widePrefix);
     }
 
     // ---- clean history ------------------------------------------------------------------------------------------

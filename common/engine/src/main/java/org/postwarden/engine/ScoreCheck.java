@@ -2,8 +2,10 @@ package org.postwarden.engine;
 
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.model.ClientKey;
+import org.postwarden.rules.NetworkTier;
 import org.postwarden.verdict.Action;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -11,10 +13,12 @@ import java.util.Locale;
  * <ul>
  * <li>own levels (IPv4 /32; IPv6 /128 and its /64): the host score is compared with the thresholds as they are,
  * the /64 with the thresholds times {@code scoring.subnet-factor};</li>
- * <li>the network (IPv4 /24, IPv6 wide prefix; its score is the sum of its members' capped shares, see
- * {@link NetworkScores}) with the thresholds times the factor, but only when at least {@code scoring.subnet-min-hosts}
- * distinct members contributed, never for a host with a clean history, and at most to a defer ({@code reason}
- * {@code network-score}): a network-level refusal without a ban is never a 5xx;</li>
+ * <li>each network (IPv4 /24; IPv6 each tier of {@code networks.ipv6-tiers}, narrowest first; its score is the sum
+ * of its members' capped shares, see {@link NetworkScores}) with the thresholds times the factor, but only when at
+ * least its crowd of distinct members contributed ({@code scoring.subnet-min-hosts}, a tier's {@code min-children}),
+ * never for a host with a clean history, and at most to a defer ({@code reason} {@code network-score}): a
+ * network-level refusal without a ban is never a 5xx; the most severe network is reported, the narrowest of
+ * equals;</li>
  * <li>not at all for clients in {@code networks.trusted}, authenticated sessions (judged by the user's own sending:
  * quotas, the outbound guard) and submission services before AUTH (only a ban of the host refuses those).</li>
  * </ul>
@@ -62,17 +66,32 @@ public final class ScoreCheck implements Check {
         Action netEnforced = Action.PASS;
         Action netWould = Action.PASS;
         Crowd crowd = null;
-        ClientKey net = ctx.network();
-        double netScore = ctx.store().score(net);
+        ClientKey net = null;
+        double netScore = 0;
         double factor = s.subnetFactor();
         double lowest = NetworkScores.dirtyThreshold(t);
-        if (lowest > 0 && netScore / factor + Math.max(extra, extraAll) >= lowest) {
-            // the network's crowd and the host's history are looked up only when the network would change things
-            Action e = cap(outcome(t, netScore / factor + extra));
-            Action w = cap(outcome(t, netScore / factor + extraAll));
-            if ((e.compareTo(enforced) > 0 || w.compareTo(would) > 0) && (crowd = crowd(ctx, net)) != null) {
-                netEnforced = e;
-                netWould = w;
+        List<ClientKey> nets = ctx.networks();
+        for (int i = 0; i < nets.size() && lowest > 0; i++) {
+            ClientKey n = nets.get(i);
+            double score = ctx.store().score(n);
+            if (score / factor + Math.max(extra, extraAll) < lowest) {
+                continue;
+            }
+            // a network's crowd and the host's history are looked up only when the network would change things
+            Action e = cap(outcome(t, score / factor + extra));
+            Action w = cap(outcome(t, score / factor + extraAll));
+            if (e.compareTo(max(enforced, netEnforced)) > 0 || w.compareTo(max(would, netWould)) > 0) {
+                Crowd c = crowd(ctx, n, ctx.tiers().get(i));
+                if (c == CLEAN) {
+                    break;
+                }
+                if (c != null) {
+                    netEnforced = e;
+                    netWould = w;
+                    crowd = c;
+                    net = n;
+                    netScore = score;
+                }
             }
         }
         // the more severe level is reported; the host's own when both propose the same
@@ -92,25 +111,34 @@ public final class ScoreCheck implements Check {
         }
     }
 
-    /** The crowd of {@code net}, or null when it does not count for this client (too few members, clean history). */
-    private static Crowd crowd(EvaluationContext ctx, ClientKey net) {
+    /**
+     * The crowd of {@code net}, or null when it has too few members, or {@link #CLEAN} when the host has a clean
+     * history (then no network counts for it).
+     */
+    private static Crowd crowd(EvaluationContext ctx, ClientKey net, NetworkTier tier) {
         int n = NetworkScores.contributors(ctx.store(), net);
-        int min = ctx.rules().subnetMinHosts();
+        int min = tier.minChildren();
         if (n < min) {
-            ctx.note("network-crowd", net.level().label() + " " + net.cidr() + ": " + n + " host(s) contributed, "
-                    + "its score counts from " + min + " (scoring.subnet-min-hosts)");
+            ctx.note("network-crowd", net.level().label() + " " + net.cidr() + ": " + tier.count(n)
+                    + " contributed, its score counts from " + min + " (" + tier.minKey() + ")");
             return null;
         }
         if (ctx.cleanHistory()) {
             ctx.note("clean-history", "host has a clean history (networks.clean-history-messages): judged by its "
                     + "own score, not by " + net.level().label() + " " + net.cidr());
-            return null;
+            return CLEAN;
         }
-        return new Crowd(n, ctx.rules().contributionCap());
+        return new Crowd(n, tier.cap(), tier);
     }
 
     /** How many members contributed to a network, and the most each may add. */
-    private record Crowd(int hosts, double cap) {
+    private record Crowd(int hosts, double cap, NetworkTier tier) {
+    }
+
+    private static final Crowd CLEAN = new Crowd(0, 0, null);
+
+    private static Action max(Action a, Action b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /** A network's outcome goes no further than a defer. */
@@ -149,7 +177,7 @@ public final class ScoreCheck implements Check {
         };
         double value;
         String text;
-        String hosts = crowd == null ? "" : " (" + crowd.hosts() + " hosts contributed, "
+        String hosts = crowd == null ? "" : " (" + crowd.tier().count(crowd.hosts()) + " contributed, "
                 + (Double.isInfinite(crowd.cap()) ? "each without a cap" : "each at most " + fmt(crowd.cap())) + ")";
         if (extra == 0) {
             value = best;

@@ -10,6 +10,7 @@ import org.postwarden.config.BanDurations;
 import org.postwarden.dnsbl.ScannerCheck;
 import org.postwarden.engine.SignalState.Sources;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
@@ -19,6 +20,7 @@ import org.postwarden.reputation.Ban;
 import org.postwarden.reputation.Mark;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.rules.BanRules;
+import org.postwarden.rules.NetworkTier;
 import org.postwarden.rules.Rules;
 import org.postwarden.text.LogSafe;
 import org.slf4j.Logger;
@@ -27,6 +29,8 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -37,16 +41,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * (scores per key, per user), this class decides (ban, refuse to ban, alert).
  *
  * <p>Per signal: the configured weight times the count is added to the client's own scores (host; IPv6 also the
- * /64) and, capped per host, to its network's (the /24; the IPv6 wide prefix, per /64), see {@link NetworkScores};
+ * /64) and, capped per child, to its networks' (the /24, per host; each IPv6 tier, per child prefix), see
+ * {@link NetworkScores};
  * for a failed login also to the user's own score. Then, when {@code bans.threshold} is positive and the ban check
  * is enabled:
  * <ul>
  * <li>IPv4: the /32 is banned when its score reaches the threshold; the /24 when its score (each address adding at
  * most the threshold) reaches threshold × {@code scoring.subnet-factor} and at least {@code bans.subnet-min-hosts}
  * of its addresses contributed;</li>
- * <li>IPv6: the /64 is banned when its score reaches the threshold (a /64 is one site); once
- * {@code bans.ipv6-widen-after} /64s of one wide prefix are banned, the wide prefix is, but never one wider than
- * {@code bans.max-ipv6-prefix};</li>
+ * <li>IPv6: the /64 is banned when its score reaches the threshold (a /64 is one site); a tier of
+ * {@code networks.ipv6-tiers} (e.g. the /56, the /48) when its score (each child prefix adding at most the tier's
+ * cap) reaches threshold × {@code scoring.subnet-factor} and at least its {@code ban-min-children} distinct child
+ * prefixes contributed, but never one wider than {@code bans.max-ipv6-prefix};</li>
  * <li>the ban lasts the step of {@code bans.durations} for the key's earlier offenses (escalation);</li>
  * <li>never banned: ignored networks (and allowlisted, own addresses), a key that is or holds a network of
  * {@code networks.trusted}, own addresses or the allowlist (a WARN line instead), a key already covered by an
@@ -96,7 +102,7 @@ public final class SignalRecorder {
 
     /** The session mark under which a listener notes a relay attempt it scored (address, recipient). */
     public static String relayMark(InetAddress client, String recipient) {
-        return Mark.RELAY_ATTEMPT.key(client.getHostAddress(), recipient.toLowerCase(Locale.ROOT));
+        return Mark.RELAY_ATTEMPT.key(Addresses.format(client), recipient.toLowerCase(Locale.ROOT));
     }
 
     /** The rules and the store one signal is recorded with (an engine's, captured for its asynchronous ban). */
@@ -153,17 +159,14 @@ public final class SignalRecorder {
         if (!s.relayRecipient().isEmpty() && store.marks().marked(relayMark(ip, s.relayRecipient()))) {
             return SignalOutcome.DUPLICATE;
         }
-        int wide = rules.widePrefix();
-        ClientKey host = ClientKey.of(ip, KeyLevel.HOST, wide);
-        ClientKey subnet = ClientKey.of(ip, KeyLevel.SUBNET, wide);
-        ClientKey wideKey = host.v6() ? ClientKey.of(ip, KeyLevel.WIDE, wide) : null;
         if (w == 0) {
             return SignalOutcome.SCORED;
         }
+        NetworkScores.Levels levels = NetworkScores.levels(ip, rules);
         // compared as they are now: read again a millisecond later, a score of exactly the threshold has decayed
-        NetworkScores.Scores scores = NetworkScores.add(store, rules, new NetworkScores.Levels(host, subnet, wideKey), w);
+        NetworkScores.Scores scores = NetworkScores.add(store, rules, levels, w);
         if (w > 0 && b.threshold() > 0 && rules.enabled("ban")) {
-            bans(e, ip, host, subnet, scores.host(), scores.subnet(), signal, s.detail());
+            bans(e, ip, levels, scores, signal, s.detail());
         }
         return SignalOutcome.SCORED;
     }
@@ -193,31 +196,36 @@ public final class SignalRecorder {
         ALERT.warn("possible password guessing against SASL user {}: failed-login score {} >= {} "
                 + "(bans.user-alert-threshold) from {}{} client address(es); last from {}: {}",
                 LogSafe.escape(user, 64), fmt(score), fmt(threshold), n, n >= MAX_SOURCES ? "+" : "",
-                ip == null ? "unknown" : ip.getHostAddress(), s.detail());
+                ip == null ? "unknown" : Addresses.format(ip), s.detail());
         counter("postwarden.alerts", "Alerts raised (log signals, outbound guard, queue watcher)", "kind", "sasl-user").increment();
         listener.userAlert(user, score, n);
     }
 
-    private void bans(Scope e, InetAddress ip, ClientKey host, ClientKey subnet, double hs, double ss,
+    /**
+     * The bans due after a signal: the host (IPv4 /32, IPv6 /64) at the threshold; each network (the /24, each IPv6
+     * tier that is not wider than bans.max-ipv6-prefix) at threshold x subnet-factor with its crowd for a ban.
+     */
+    private void bans(Scope e, InetAddress ip, NetworkScores.Levels levels, NetworkScores.Scores scores,
             Signal signal, String detail) {
         Rules rules = e.rules();
-        BanRules b = rules.bans();
-        double t = b.threshold();
-        if (!host.v6()) {
-            if (hs >= t) {
-                consider(e, ip, host, signal, "score " + fmt(hs) + " >= " + fmt(t) + "; last: " + detail, true);
+        double t = rules.bans().threshold();
+        double own = levels.host().v6() ? scores.subnet() : scores.host();
+        if (own >= t) {
+            consider(e, ip, levels.member(), signal, "score " + fmt(own) + " >= " + fmt(t) + "; last: " + detail,
+                    true);
+        }
+        double limit = t * rules.config().scoring().subnetFactor();
+        for (int i = 0; i < levels.networks().size(); i++) {
+            NetworkTier tier = levels.tiers().get(i);
+            double ns = scores.networks()[i];
+            if (ns < limit || tier.banMinChildren() <= 0 || !tier.bannable()) {
+                continue;
             }
-            double factor = rules.config().scoring().subnetFactor();
-            if (ss >= t * factor) {
-                int n = NetworkScores.contributors(e.store(), subnet);
-                if (n >= b.config().subnetMinHosts()) {
-                    consider(e, ip, subnet, signal, "score " + fmt(ss) + " >= " + fmt(t * factor) + " from " + n
-                            + " addresses; last: " + detail, false);
-                }
-            }
-        } else {
-            if (ss >= t) {
-                consider(e, ip, subnet, signal, "score " + fmt(ss) + " >= " + fmt(t) + "; last: " + detail, true);
+            ClientKey net = levels.networks().get(i);
+            int n = NetworkScores.contributors(e.store(), net);
+            if (n >= tier.banMinChildren()) {
+                consider(e, ip, net, signal, "score " + fmt(ns) + " >= " + fmt(limit) + " from "
+                        + (levels.host().v6() ? tier.count(n) : n + " addresses") + "; last: " + detail, false);
             }
         }
     }
@@ -227,7 +235,7 @@ public final class SignalRecorder {
             boolean scannerLookup) {
         ReputationStore store = e.store();
         BanRules b = e.rules().bans();
-        if (covered(store, ip, key, e.rules().widePrefix()) || b.permanentNetwork(ip) != null) {
+        if (covered(store, ip, key, e.rules()) || b.permanentNetwork(ip) != null) {
             return;
         }
         Cidr ours = e.rules().protectedIn(new Cidr(key.address(), key.prefix()));
@@ -239,7 +247,7 @@ public final class SignalRecorder {
         if (share > 0) {
             PrivateTraffic traffic = traffic(store);
             InetAddress top = traffic.top();
-            if (top != null && contains(key, top, e.rules().widePrefix())) {
+            if (top != null && contains(key, top)) {
                 double have = traffic.share(top, b.config().privateMajority().halfLife(), time.millis());
                 if (have >= share) {
                     refusePrivateMajority(key, top, have, share);
@@ -254,7 +262,7 @@ public final class SignalRecorder {
             scanners.scanner(ip).whenComplete((name, err) -> {
                 try {
                     if (err == null && name != null && name.isPresent()) {
-                        String d = ip.getHostAddress() + " is research scanner " + LogSafe.escape(name.get(), 200)
+                        String d = Addresses.format(ip) + " is research scanner " + LogSafe.escape(name.get(), 200)
                                 + " (forward-confirmed reverse DNS): logged, not banned (" + why + ")";
                         LOG.info("not banning {}: {}", key.cidr(), d);
                         counter("postwarden.ban.refusals", "Bans due but not issued", "reason", "scanner")
@@ -281,7 +289,7 @@ public final class SignalRecorder {
         Ban ban;
         boolean dryRun = rules.dryRun("ban");
         synchronized (banLock) {
-            if (covered(store, ip, key, rules.widePrefix())) {
+            if (covered(store, ip, key, rules)) {
                 return;
             }
             int earlier = store.offenses(key);
@@ -306,45 +314,32 @@ public final class SignalRecorder {
         counter("postwarden.bans.issued", "Bans issued from log signals", "level", key.level().label(),
                 "reason", signal.label()).increment();
         listener.banned(ban, false);
-        if (key.v6() && key.level() == KeyLevel.SUBNET && b.widening()) {
-            widen(e, ip, signal);
-        }
     }
 
-    /** Several banned /64s in one wide prefix: ban the prefix (never wider than bans.max-ipv6-prefix). */
-    private void widen(Scope e, InetAddress ip, Signal signal) {
-        int widePrefix = e.rules().widePrefix();
-        ClientKey wide = ClientKey.of(ip, KeyLevel.WIDE, widePrefix);
-        int n = 0;
-        for (Ban other : e.store().activeBans()) {
-            ClientKey k = other.key();
-            if (k.v6() && k.level() == KeyLevel.SUBNET && contains(wide, k.address(), widePrefix)) {
-                n++;
-            }
+    /**
+     * Whether {@code key} or a wider key of the same address already has an active ban: its own levels, its
+     * networks (the tiers) and the {@code store.ipv6-wide-prefix} key.
+     */
+    private static boolean covered(ReputationStore store, InetAddress ip, ClientKey key, Rules rules) {
+        NetworkScores.Levels k = NetworkScores.levels(ip, rules);
+        List<ClientKey> all = new ArrayList<>(List.of(k.host(), k.subnet()));
+        if (key.v6()) {
+            all.addAll(k.networks());
+            all.add(ClientKey.of(ip, KeyLevel.WIDE, rules.widePrefix()));
         }
-        int after = e.rules().bans().config().ipv6WidenAfter();
-        if (n >= after) {
-            consider(e, ip, wide, signal, n + " banned /64s in " + wide.cidr() + " (bans.ipv6-widen-after "
-                    + after + ")", false);
-        }
-    }
-
-    /** Whether {@code key} or a wider key of the same address already has an active ban. */
-    private static boolean covered(ReputationStore store, InetAddress ip, ClientKey key, int widePrefix) {
-        for (KeyLevel level : KeyLevel.values()) {
-            if (level.ordinal() < key.level().ordinal() || level == KeyLevel.WIDE && !key.v6()) {
-                continue;
-            }
-            if (store.activeBan(ClientKey.of(ip, level, widePrefix)).isPresent()) {
+        for (ClientKey c : all) {
+            boolean wider = c.level().ordinal() > key.level().ordinal()
+                    || c.level() == key.level() && c.prefix() <= key.prefix();
+            if (wider && store.activeBan(c).isPresent()) {
                 return true;
             }
         }
         return false;
     }
 
-    private static boolean contains(ClientKey key, InetAddress a, int widePrefix) {
+    private static boolean contains(ClientKey key, InetAddress a) {
         boolean v6 = a.getAddress().length == 16;
-        return v6 == key.v6() && ClientKey.of(a, key.level(), widePrefix).equals(key);
+        return v6 == key.v6() && ClientKey.of(a, key.level(), key.prefix()).equals(key);
     }
 
     /**
@@ -365,7 +360,7 @@ public final class SignalRecorder {
 
     private void refusePrivateMajority(ClientKey key, InetAddress top, double have, double share) {
         String d = String.format(Locale.ROOT, "%s carries %.0f%% of the recent log traffic from private ranges "
-                + "(bans.private-majority.share %.2f)", top.getHostAddress(), have * 100, share);
+                + "(bans.private-majority.share %.2f)", Addresses.format(top), have * 100, share);
         counter("postwarden.ban.refusals", "Bans due but not issued", "reason", "private-majority").increment();
         listener.refused(key, "private-majority", d);
         if (logNow(key)) {

@@ -12,8 +12,9 @@
  * distinct wrong passwords, spraying) and scores their failures through the signal recorder, as the log would.
  *
  * <p>Who is judged by what ({@link org.postwarden.engine.NetworkScores}): a host by its own score, bans and limits;
- * a network (IPv4 /24, IPv6 wide prefix) by its hosts' capped shares, only with a crowd
- * ({@code scoring.subnet-min-hosts}), never for a host with a clean history, and at most with a defer unless it
+ * a network (IPv4 /24; IPv6 each tier of {@code networks.ipv6-tiers}, whose members are child prefixes) by its
+ * members' capped shares, only with a crowd ({@code scoring.subnet-min-hosts}, a tier's {@code min-children}), never
+ * for a host with a clean history, and at most with a defer unless it
  * is banned; an authenticated session by the user's own sending; a submission service before AUTH only by a ban
  * of that very host; {@code networks.trusted} never by scores or bans (never banned from logs either).
  *

@@ -194,7 +194,7 @@ class NetworkCrowdTest {
         Decision d = rcpt(NET + "50");
         assertEquals(Action.PASS, d.verdict().action(), d.findings().toString());
         assertTrue(d.findings().stream().anyMatch(f -> f.reason().equals("network-crowd")
-                && f.detail().contains("2 host(s) contributed, its score counts from 3")), d.findings().toString());
+                && f.detail().contains("2 hosts contributed, its score counts from 3")), d.findings().toString());
     }
 
     @Test
@@ -381,20 +381,23 @@ class NetworkCrowdTest {
     @Test
     void ipv6NetworksCountTheirSlash64sAsHosts() throws Exception {
         start("store: {ipv6-wide-prefix: 48}\n");
-        // many addresses of one /64 are one contributor
+        // many addresses of one /64 are one contributor to its /56 (the first of networks.ipv6-tiers)
         for (int i = 1; i <= 6; i++) {
             sig(Signal.PREGREET, "2001:db8:7:1::" + i, 1);
         }
-        ClientKey wide = ClientKey.of(ip("2001:db8:7::"), KeyLevel.WIDE, 48);
-        assertEquals(1, NetworkScores.contributors(engine.store(), wide));
-        assertEquals(20.0, engine.store().score(wide), 0.01, "the /64 adds at most its ban threshold");
+        ClientKey slash56 = ClientKey.of(ip("2001:db8:7::"), KeyLevel.WIDE, 56);
+        ClientKey slash48 = ClientKey.of(ip("2001:db8:7::"), KeyLevel.WIDE, 48);
+        assertEquals(1, NetworkScores.contributors(engine.store(), slash56));
+        assertEquals(20.0, engine.store().score(slash56), 0.01, "the /64 adds at most its ban threshold");
         assertEquals(Action.PASS, rcpt("2001:db8:7:9::1").verdict().action(), "one /64 alone");
         sig(Signal.PREGREET, "2001:db8:7:2::1", 2);
         sig(Signal.PREGREET, "2001:db8:7:3::1", 2);
-        assertEquals(3, NetworkScores.contributors(engine.store(), wide));
+        assertEquals(3, NetworkScores.contributors(engine.store(), slash56));
+        assertEquals(1, NetworkScores.contributors(engine.store(), slash48), "the /48 counts /56s: one");
         Decision d = rcpt("2001:db8:7:9::1");
         assertEquals(Action.DEFER, d.verdict().action(), d.findings().toString());
         assertEquals(ScoreCheck.NETWORK_REASON, d.primaryReason());
+        assertTrue(d.verdict().toString().contains("2001:db8:7::/56"), d.verdict().toString());
         assertEquals(Action.REJECT, rcpt("2001:db8:7:1::99").verdict().action(),
                 "the /64 is the host: 48 >= 15 x 3");
     }

@@ -91,7 +91,7 @@ class NetworkScoresTest {
         MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
         ClientKey host = ClientKey.of(Cidr.parseAddress("192.0.2.9"), KeyLevel.HOST, 48);
         ClientKey subnet = ClientKey.of(host.address(), KeyLevel.SUBNET, 48);
-        NetworkScores.add(store, rules, new NetworkScores.Levels(host, subnet, null), 30);
+        NetworkScores.add(store, rules, NetworkScores.levels(host.address(), rules), 30);
         for (int i = 0; i < 5; i++) {
             NetworkScores.accepted(store, host);
         }
@@ -105,5 +105,44 @@ class NetworkScoresTest {
         assertEquals(5, h.acceptedMessages());
         assertTrue(h.lastOwnScoreAtTagMillis() > 0, "30 points: its own score was at the tag threshold");
         assertFalse(h.clean());
+    }
+
+    @Test
+    void ipv6TierScoresAndCrowdsSurviveASnapshot() throws Exception {
+        ManualTimeSource time = new ManualTimeSource(T0);
+        Rules rules = new Rules(ConfigLoader.load("test", ""));
+        MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
+        for (int i = 1; i <= 3; i++) {
+            NetworkScores.add(store, rules, NetworkScores.levels(Cidr.parseAddress("2001:db8:9:" + i + "::1"), rules),
+                    8);
+        }
+        ClientKey slash56 = ClientKey.of(Cidr.parseAddress("2001:db8:9::"), KeyLevel.WIDE, 56);
+        ClientKey slash48 = ClientKey.of(Cidr.parseAddress("2001:db8:9::"), KeyLevel.WIDE, 48);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StoreSnapshot.write(store, out);
+        MemoryReputationStore fresh = new MemoryReputationStore(rules.storeSettings(), time);
+        StoreSnapshot.read(fresh, new ByteArrayInputStream(out.toByteArray()));
+        assertEquals(24.0, fresh.score(slash56), 1e-4);
+        assertEquals(3, NetworkScores.contributors(fresh, slash56), "three /64s");
+        assertEquals(20.0, fresh.score(slash48), 1e-4, "one /56, capped");
+        assertEquals(1, NetworkScores.contributors(fresh, slash48));
+    }
+
+    @Test
+    void tableKeysWrittenInTheLongFormAreReadCanonically() throws Exception {
+        // a snapshot of a version that printed IPv6 the Java way: "2001:db8:9:0:0:0:0:0/56"
+        ManualTimeSource time = new ManualTimeSource(T0);
+        Rules rules = new Rules(ConfigLoader.load("test", ""));
+        MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
+        NetworkScores.Crowd c = store.table(NetworkScores.CROWDS).getOrCreate("2001:db8:9:0:0:0:0:0/56",
+                k -> new NetworkScores.Crowd());
+        c.add(1, 5, T0, HOUR, 20);
+        c.add(2, 5, T0, HOUR, 20);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StoreSnapshot.write(store, out);
+        MemoryReputationStore fresh = new MemoryReputationStore(rules.storeSettings(), time);
+        StoreSnapshot.read(fresh, new ByteArrayInputStream(out.toByteArray()));
+        assertEquals(2, NetworkScores.contributors(fresh,
+                ClientKey.of(Cidr.parseAddress("2001:db8:9::"), KeyLevel.WIDE, 56)));
     }
 }

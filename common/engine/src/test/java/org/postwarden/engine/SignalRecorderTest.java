@@ -204,32 +204,40 @@ class SignalRecorderTest {
     }
 
     @Test
-    void ipv6BansTheSlash64AndWidensUpToTheMaximumPrefix() throws Exception {
+    void ipv6BansTheSlash64AndThenItsTierWithACrowdOfSlash64s() throws Exception {
         start("""
                 store: {ipv6-wide-prefix: 48}
-                bans: {threshold: 20.0, ipv6-widen-after: 3, max-ipv6-prefix: 48, durations: [1d]}
+                networks: {ipv6-tiers: [{prefix: 56, min-children: 3}, {prefix: 48, min-children: 3}]}
+                bans: {threshold: 20.0, max-ipv6-prefix: 48, durations: [1d]}
                 """);
         for (int net = 1; net <= 3; net++) {
             sig(Signal.PREGREET, "2001:db8:5:" + net + "::1");
             sig(Signal.PREGREET, "2001:db8:5:" + net + "::2"); // another address of the same /64
             assertTrue(ban("2001:db8:5:" + net + "::99", KeyLevel.SUBNET).isPresent(), "the /64 " + net);
         }
-        Ban wide = ban("2001:db8:5:77::1", KeyLevel.WIDE).orElseThrow();
-        assertEquals("2001:db8:5:0:0:0:0:0/48", wide.key().cidr());
+        Ban tier = engine.store().activeBan(ClientKey.of(ip("2001:db8:5:77::1"), KeyLevel.WIDE, 56)).orElseThrow();
+        assertEquals("2001:db8:5::/56", tier.key().cidr());
+        assertTrue(tier.detail().contains("from 3 /64s"), tier.detail());
+        assertTrue(ban("2001:db8:5:100::1", KeyLevel.WIDE).isEmpty(), "the /48 holds one /56: no crowd");
     }
 
     @Test
-    void noWideningPastTheConfiguredMaximum() throws Exception {
+    void noTierBanPastTheConfiguredMaximum() throws Exception {
         start("""
                 store: {ipv6-wide-prefix: 32}
-                bans: {threshold: 20.0, ipv6-widen-after: 2, max-ipv6-prefix: 48}
+                networks: {ipv6-tiers: [{prefix: 56, min-children: 2}, {prefix: 40, min-children: 2}]}
+                bans: {threshold: 20.0, max-ipv6-prefix: 48}
                 """);
         for (int net = 1; net <= 4; net++) {
             sig(Signal.PREGREET, "2001:db8:" + net + "::1");
             sig(Signal.PREGREET, "2001:db8:" + net + "::1");
         }
         assertTrue(ban("2001:db8:1::1", KeyLevel.SUBNET).isPresent());
-        assertTrue(ban("2001:db8:1::1", KeyLevel.WIDE).isEmpty(), "a /32 is wider than max-ipv6-prefix /48");
+        ClientKey slash40 = ClientKey.of(ip("2001:db8:1::1"), KeyLevel.WIDE, 40);
+        assertEquals(4, NetworkScores.contributors(engine.store(), slash40), "four /56s");
+        assertTrue(engine.store().score(slash40) >= 60, "at the ban level");
+        assertTrue(engine.store().activeBan(slash40).isEmpty(), "a /40 is wider than max-ipv6-prefix /48");
+        assertTrue(ban("2001:db8:1::1", KeyLevel.WIDE).isEmpty());
     }
 
     @Test

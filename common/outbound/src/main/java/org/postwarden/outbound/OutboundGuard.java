@@ -5,6 +5,7 @@ import org.postwarden.api.DeliveryOutcomes;
 import org.postwarden.config.Durations;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.model.TimeSource;
@@ -305,7 +306,7 @@ public final class OutboundGuard implements DeliveryOutcomes {
         details.put("detail", why.detail());
         details.put("action", o.action());
         if (e != null) {
-            details.put("client", e.client() == null ? "unknown" : e.client().getHostAddress());
+            details.put("client", e.client() == null ? "unknown" : Addresses.format(e.client()));
             details.put("sender", e.sender());
         }
         details.put("release", "postwarden ctl release " + subject);

@@ -1,6 +1,7 @@
 package org.postwarden.outbound;
 
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.MailEvent;
 import org.postwarden.rules.Rules;
 import org.postwarden.text.LogSafe;
@@ -20,7 +21,7 @@ final class Senders {
             return r.allowlistedUser(e.saslUsername()) ? null : "user:" + e.saslUsername();
         }
         if (o.trustedNetworks() && e.client() != null && r.trusted(e.client())) {
-            return "client:" + e.client().getHostAddress();
+            return "client:" + Addresses.format(e.client());
         }
         return null;
     }

@@ -3,6 +3,7 @@ package org.postwarden.transport;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderException;
 import org.postwarden.metrics.PostwardenMetrics;
+import org.postwarden.model.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,10 +35,10 @@ public final class ConnectionErrors {
         }
         if (t instanceof ProtocolException p) {
             metrics.protocolError(listener, p.reason());
-            LOG.warn("closing {} connection from {}: {} (sample: \"{}\")", listener, ctx.channel().remoteAddress(),
+            LOG.warn("closing {} connection from {}: {} (sample: \"{}\")", listener, Addresses.format(ctx.channel().remoteAddress()),
                     p.getMessage(), p.sample());
         } else if (t instanceof IOException) {
-            LOG.debug("{} connection from {} failed: {}", listener, ctx.channel().remoteAddress(), t.toString());
+            LOG.debug("{} connection from {} failed: {}", listener, Addresses.format(ctx.channel().remoteAddress()), t.toString());
         } else {
             metrics.protocolError(listener, "internal");
             LOG.error("closing {} connection from {} after an internal error", listener,

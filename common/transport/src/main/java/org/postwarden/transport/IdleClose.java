@@ -3,6 +3,7 @@ package org.postwarden.transport;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import org.postwarden.model.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,7 @@ public final class IdleClose extends IdleStateHandler {
 
     @Override
     protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
-        LOG.debug("closing idle {} connection from {}", what, ctx.channel().remoteAddress());
+        LOG.debug("closing idle {} connection from {}", what, Addresses.format(ctx.channel().remoteAddress()));
         ctx.close();
     }
 }

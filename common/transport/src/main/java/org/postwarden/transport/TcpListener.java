@@ -2,6 +2,7 @@ package org.postwarden.transport;
 
 import io.netty.channel.socket.SocketChannel;
 import org.postwarden.config.HostPort;
+import org.postwarden.model.Addresses;
 import org.postwarden.runtime.Listener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +64,7 @@ public abstract class TcpListener implements Listener {
 
     @Override
     public final String address() {
-        return String.valueOf(bound);
+        return Addresses.format(bound);
     }
 
     @Override

@@ -212,8 +212,8 @@ public final class Ctl implements Runnable {
             }
         }
 
-        @Command(name = "add", description = "Ban a client network: an IPv4 /32 or /24, or an IPv6 /128, /64 or the "
-                + "wide prefix (a bare address means the host).")
+        @Command(name = "add", description = "Ban a client network: an IPv4 /32 or /24, or an IPv6 /128, /64, a tier "
+                + "of networks.ipv6-tiers or the wide prefix (a bare address means the host; any valid address form).")
         static final class Add implements Callable<Integer> {
             @ParentCommand
             Bans bans;

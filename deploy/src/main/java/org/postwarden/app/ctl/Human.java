@@ -142,6 +142,25 @@ final class Human {
         }
     }
 
+    /** One network of the client (the /24, an IPv6 tier): its crowd, its cap, whether it judges this client. */
+    private void network(JsonNode n) {
+        JsonNode cap = n.get("contributionCap");
+        String children = n.hasNonNull("children") ? text(n, "children") : "hosts";
+        String child = children.endsWith("s") ? children.substring(0, children.length() - 1) : children;
+        String key = n.hasNonNull("minKey") ? text(n, "minKey") : "scoring.subnet-min-hosts";
+        int banMin = n.path("banMinContributors").asInt(0);
+        JsonNode ban = n.get("ban");
+        line("network " + text(n, "cidr") + ": score " + num(n.path("score").asDouble()) + " from "
+                + text(n, "contributors") + " contributing " + child + "(s), needs " + text(n, "minContributors")
+                + " (" + key + "); each " + child + " adds at most "
+                + (cap == null || cap.isNull() ? "anything" : num(cap.asDouble())) + "; a network refuses at "
+                + "most with a defer (4xx) unless banned"
+                + (banMin > 0 ? "; banned from " + banMin + " contributing " + child + "(s)" : "; never banned")
+                + (ban == null || ban.isNull() ? "" : "; BANNED " + (ban.path("permanent").asBoolean()
+                        ? "permanently" : "until " + text(ban, "until"))));
+        line("  " + (n.path("judged").asBoolean() ? "judged by it: " : "not judged by it: ") + text(n, "why"));
+    }
+
     private void notes(JsonNode j) {
         for (JsonNode s : j.path("status")) {
             line("  * " + s.asText());
@@ -165,15 +184,13 @@ final class Human {
                     text(k, "earlierBans")));
         }
         table(List.of("LEVEL", "KEY", "SCORE", "TAG/DEFER/REJECT", "BAN", "BANS-90D"), rows);
-        JsonNode n = j.path("network");
-        if (n.isObject()) {
-            JsonNode cap = n.get("contributionCap");
-            line("network " + text(n, "cidr") + ": score " + num(n.path("score").asDouble()) + " from "
-                    + text(n, "contributors") + " contributing host(s), needs " + text(n, "minContributors")
-                    + " (scoring.subnet-min-hosts); each host adds at most "
-                    + (cap == null || cap.isNull() ? "anything" : num(cap.asDouble())) + "; a network refuses at "
-                    + "most with a defer (4xx) unless banned");
-            line("  " + (n.path("judged").asBoolean() ? "judged by it: " : "not judged by it: ") + text(n, "why"));
+        JsonNode nets = j.path("networks");
+        if (nets.isArray() && !nets.isEmpty()) {
+            for (JsonNode n : nets) {
+                network(n);
+            }
+        } else if (j.path("network").isObject()) {
+            network(j.path("network"));
         }
         JsonNode h = j.path("history");
         if (h.isObject()) {

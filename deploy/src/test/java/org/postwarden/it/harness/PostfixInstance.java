@@ -146,6 +146,15 @@ public final class PostfixInstance implements AutoCloseable {
             return this;
         }
 
+        /**
+         * {@code smtpd_authorized_xclient_hosts}: the clients (e.g. {@code 127.0.0.1}) that may send XCLIENT to
+         * present another client address, e.g. an IPv6 one that loopback cannot give ({@link Swaks.Request#xclientAddr}).
+         * Default none (Postfix's default: nobody).
+         */
+        public Builder xclientHosts(String value) {
+            return mainCf("smtpd_authorized_xclient_hosts", value);
+        }
+
         /** {@code relay_domains}, all relayed to the sink; default {@code example.test}. */
         public Builder relayDomains(String value) {
             this.relayDomains = value;

@@ -46,6 +46,7 @@ public final class Swaks {
         private int port = -1;
         private String localInterface;
         private String ehlo;
+        private String xclientAddr;
         private String authType = "PLAIN";
         private String authUser;
         private String authPassword;
@@ -82,6 +83,17 @@ public final class Swaks {
         /** Source address ({@code --local-interface}), any 127.x.y.z, so tests can act as distinct clients. */
         public Request localInterface(String address) {
             this.localInterface = address;
+            return this;
+        }
+
+        /**
+         * Presents {@code address} as the client with Postfix's XCLIENT ({@code --xclient-addr}; the server must list
+         * the real client in {@code smtpd_authorized_xclient_hosts}, see {@link PostfixInstance.Builder#xclientHosts}).
+         * An IPv6 address is sent as {@code IPv6:address}, as XCLIENT wants it.
+         */
+        public Request xclientAddr(String address) {
+            this.xclientAddr = address.indexOf(':') >= 0 && !address.regionMatches(true, 0, "IPv6:", 0, 5)
+                    ? "IPv6:" + address : address;
             return this;
         }
 
@@ -146,6 +158,9 @@ public final class Swaks {
             }
             if (ehlo != null) {
                 c.addAll(List.of("--ehlo", ehlo));
+            }
+            if (xclientAddr != null) {
+                c.addAll(List.of("--xclient-addr", xclientAddr));
             }
             if (authUser != null) {
                 c.addAll(List.of("--auth", authType, "--auth-user", authUser, "--auth-password", authPassword));

@@ -1,5 +1,6 @@
 package org.postwarden.ingest.export;
 
+import org.postwarden.model.Addresses;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.model.Cidr;
 import org.postwarden.reputation.Ban;
@@ -129,7 +130,7 @@ final class NftablesSets {
         int copy = Math.min(raw.length, len);
         System.arraycopy(raw, raw.length - copy, b, len - copy, copy);
         try {
-            return InetAddress.getByAddress(b).getHostAddress();
+            return Addresses.format(InetAddress.getByAddress(b));
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }

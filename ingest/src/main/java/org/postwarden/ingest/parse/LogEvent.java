@@ -2,6 +2,7 @@ package org.postwarden.ingest.parse;
 
 import org.postwarden.api.DeliveryOutcomes;
 import org.postwarden.api.LogSignal;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.Signal;
 
 import java.net.InetAddress;
@@ -58,7 +59,7 @@ public record LogEvent(long timeMillis, LogCategory category, String kind, Signa
         StringBuilder sb = new StringBuilder();
         sb.append(category.label()).append(' ').append(kind)
                 .append(" signal=").append(signal == null ? "-" : signal.label())
-                .append(" client=").append(client == null ? "-" : client.getHostAddress());
+                .append(" client=").append(client == null ? "-" : Addresses.format(client));
         if (!user.isEmpty()) {
             sb.append(" user=").append(user);
         }

@@ -8,6 +8,7 @@ import org.postwarden.config.BanDurations;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.ingest.parse.LogCategory;
 import org.postwarden.ingest.parse.LogEvent;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.ClientKey;
 import org.postwarden.model.KeyLevel;
 import org.postwarden.reputation.Ban;
@@ -262,7 +263,7 @@ public final class ReplayReport implements BanListener {
                     .append(n(t.addresses.size())).append(" addresses in ").append(n(t.networks.size()))
                     .append(" networks").append(t.users.isEmpty() ? "" : ", " + n(t.users.size()) + " users")
                     .append('\n');
-            table(sb, "top addresses", top(t.addresses, topN), a -> a.getHostAddress());
+            table(sb, "top addresses", top(t.addresses, topN), a -> Addresses.format(a));
             table(sb, "top networks", top(t.networks, topN), ClientKey::cidr);
             if (!t.users.isEmpty()) {
                 table(sb, "top users", top(t.users, topN), u -> org.postwarden.text.LogSafe.escape(u, 40));
@@ -340,7 +341,7 @@ public final class ReplayReport implements BanListener {
             c.put("addresses", t.addresses.size());
             c.put("networks", t.networks.size());
             c.put("users", t.users.size());
-            c.put("top_addresses", rows(top(t.addresses, topN), InetAddress::getHostAddress));
+            c.put("top_addresses", rows(top(t.addresses, topN), Addresses::format));
             c.put("top_networks", rows(top(t.networks, topN), ClientKey::cidr));
             c.put("top_users", rows(top(t.users, topN), u -> u));
             cats.put(e.getKey().label(), c);

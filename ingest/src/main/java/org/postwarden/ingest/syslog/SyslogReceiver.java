@@ -14,6 +14,7 @@ import org.postwarden.ingest.IngestPipeline;
 import org.postwarden.ingest.parse.LogEvent;
 import org.postwarden.ingest.parse.LogLine;
 import org.postwarden.ingest.parse.LogLineParser;
+import org.postwarden.model.Addresses;
 import org.postwarden.transport.ConnectionLimit;
 import org.postwarden.transport.IdleClose;
 import org.postwarden.transport.NettyServer;
@@ -67,7 +68,7 @@ public final class SyslogReceiver {
                 @Override
                 public void refused(Channel channel, int max) {
                     LOG.warn("closing syslog TCP connection from {}: more than {} senders "
-                            + "(ingest.syslog.max-connections)", channel.remoteAddress(), max);
+                            + "(ingest.syslog.max-connections)", Addresses.format(channel.remoteAddress()), max);
                     pipeline.rejected("syslog-tcp", "too-many-connections");
                 }
             });
@@ -166,10 +167,11 @@ public final class SyslogReceiver {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof DecoderException) {
                 pipeline.rejected("syslog-tcp", "malformed");
-                LOG.warn("closing syslog TCP connection from {}: {}", ctx.channel().remoteAddress(),
+                LOG.warn("closing syslog TCP connection from {}: {}", Addresses.format(ctx.channel().remoteAddress()),
                         cause.getMessage());
             } else {
-                LOG.debug("syslog TCP connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+                LOG.debug("syslog TCP connection from {} failed: {}", Addresses.format(ctx.channel().remoteAddress()),
+                        cause.toString());
             }
             ctx.close();
         }
@@ -179,10 +181,10 @@ public final class SyslogReceiver {
     public String describe() {
         List<String> parts = new ArrayList<>();
         if (udpAddress != null) {
-            parts.add("syslog udp " + udpAddress);
+            parts.add("syslog udp " + Addresses.format(udpAddress));
         }
         if (tcpAddress != null) {
-            parts.add("syslog tcp " + tcpAddress);
+            parts.add("syslog tcp " + Addresses.format(tcpAddress));
         }
         return String.join(", ", parts);
     }

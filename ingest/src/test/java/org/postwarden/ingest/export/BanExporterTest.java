@@ -66,7 +66,7 @@ class BanExporterTest {
         assertTrue(x.tick());
         assertEquals(List.of("192.0.2.7/32 REJECT banned by postwarden",
                 "198.51.100.0/24 REJECT banned by postwarden",
-                "2001:db8:1:2:0:0:0:0/64 REJECT banned by postwarden"), entries(map));
+                "2001:db8:1:2::/64 REJECT banned by postwarden"), entries(map));
         assertFalse(x.tick(), "unchanged: not rewritten");
         time.advance(Duration.ofSeconds(31));
         assertTrue(x.tick(), "an expiry rewrites the map");

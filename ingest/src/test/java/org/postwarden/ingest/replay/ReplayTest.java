@@ -97,6 +97,23 @@ class ReplayTest {
     }
 
     @Test
+    void ipv6AddressesAreReportedAsPostfixWritesThem() throws Exception {
+        Path log = dir.resolve("mail.log");
+        String line = "Mar  1 10:00:00 mx postfix/postscreen[1]: PREGREET 11 after 0 from [2001:db8:77::22]:4711: "
+                + "EHLO x\n";
+        Files.writeString(log, line.repeat(3));
+        ReplayReport r = replay(ConfigLoader.loadDefault(), null).run(List.of(log));
+        String text = r.toText(5);
+        assertTrue(text.contains("2001:db8:77::22"), text);
+        assertTrue(text.contains("2001:db8:77::/64"), "the /64 banned: " + text);
+        assertFalse(text.contains(":0:0:"), "no long form: " + text);
+        JsonNode json = new ObjectMapper().readTree(r.toJson(5));
+        assertEquals("2001:db8:77::22", json.at("/categories/pregreet/top_addresses/0/key").asText(), json.toString());
+        assertEquals("2001:db8:77::/64", json.at("/bans/0/network").asText(), json.toString());
+        assertEquals(3, r.count(LogCategory.PREGREET, Cidr.parseAddress("2001:DB8:77:0:0:0:0:22")), "any input form");
+    }
+
+    @Test
     void rotatedFilesAreReadOldestFirstWhateverTheOrderGiven() throws Exception {
         Path older = dir.resolve("mail.log.1");
         Path newer = dir.resolve("mail.log");

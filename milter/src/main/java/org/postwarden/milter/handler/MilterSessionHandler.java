@@ -11,6 +11,7 @@ import org.postwarden.milter.mapping.MilterEventMapper;
 import org.postwarden.milter.session.ContentFingerprint;
 import org.postwarden.milter.session.MilterSession;
 import org.postwarden.milter.session.Negotiation;
+import org.postwarden.model.Addresses;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.runtime.DaemonContext;
@@ -91,7 +92,7 @@ public final class MilterSessionHandler extends SimpleChannelInboundHandler<Milt
             throw e;
         } catch (RuntimeException e) {
             metrics.fallback("error");
-            LOG.error("milter {} from {} failed; answering fallback", label(cmd), c.channel().remoteAddress(), e);
+            LOG.error("milter {} from {} failed; answering fallback", label(cmd), Addresses.format(c.channel().remoteAddress()), e);
             if (reply && replies.waiting() == null) {
                 replies.fallbackAfterFailure(stageOf(cmd));
             }

@@ -6,7 +6,7 @@ import org.postwarden.config.PostwardenConfig;
 import java.time.Duration;
 
 /**
- * The {@code bans:} section: threshold and escalation, the permanent and ignore lists, the IPv6 widening, the
+ * The {@code bans:} section: threshold and escalation, the permanent and ignore lists, the deprecated IPv6 widening, the
  * private-majority guard, the research-scanner lookups and the export to Postfix and nftables.
  */
 final class BansValidator {
@@ -27,7 +27,9 @@ final class BansValidator {
         p.strings("bans.ignore-users", b.ignoreUsers());
         p.nonNegative("bans.user-alert-threshold", b.userAlertThreshold());
         p.positive("bans.user-alert-interval", b.userAlertInterval());
-        p.wholeNumber("bans.ipv6-widen-after", b.ipv6WidenAfter(), 0, 1000);
+        if (b.ipv6WidenAfter() != null) {
+            p.wholeNumber("bans.ipv6-widen-after", b.ipv6WidenAfter(), 0, 1000);
+        }
         p.wholeNumber("bans.max-ipv6-prefix", b.maxIpv6Prefix(), 16, 64);
         p.ifPresent("bans.private-majority", b.privateMajority(), m -> {
             p.require("bans.private-majority.share", m.share(), m.share() >= 0 && m.share() <= 1,

@@ -6,9 +6,11 @@ import java.util.List;
 
 /**
  * The {@code networks:} section (our domains, names and addresses, trusted networks, submission ports, the clean
- * history) and {@code allowlist:}.
+ * history, the IPv6 tiers) and {@code allowlist:}.
  */
 final class NetworksValidator {
+    private static final int MAX_TIERS = 4;
+
     private NetworksValidator() {
     }
 
@@ -27,6 +29,39 @@ final class NetworksValidator {
             }
         }
         p.wholeNumber("networks.clean-history-messages", n.cleanHistoryMessages(), 0, 1_000_000);
+        if (p.present("networks.ipv6-tiers", n.ipv6Tiers())) {
+            tiers(n.ipv6Tiers(), p);
+        }
+    }
+
+    /** Narrowest first, each wider than the one before and than a /64; crowds of 2 to 64 children. */
+    private static void tiers(List<PostwardenConfig.Ipv6Tier> tiers, Problems p) {
+        p.require("networks.ipv6-tiers", tiers.size() + " tiers", tiers.size() <= MAX_TIERS,
+                "at most " + MAX_TIERS + " tiers, e.g. [{prefix: 56, min-children: 3}, {prefix: 48, min-children: 3}]");
+        int child = 64;
+        for (int i = 0; i < tiers.size(); i++) {
+            String k = "networks.ipv6-tiers[" + i + "]";
+            PostwardenConfig.Ipv6Tier t = tiers.get(i);
+            if (t == null) {
+                p.fail(k, null, "{prefix: N, min-children: N} (optionally ban-min-children, cap)");
+                continue;
+            }
+            if (t.prefix() < 16 || t.prefix() >= child) {
+                p.fail(k + ".prefix", t.prefix(), "a prefix length from 16 to " + (child - 1) + " (tiers go from "
+                        + "narrow to wide: each shorter than /" + child + (i == 0 ? ", the IPv6 host" : ", the tier "
+                        + "before") + ")");
+            } else {
+                child = t.prefix();
+            }
+            p.wholeNumber(k + ".min-children", t.minChildren(), 2, 64);
+            if (t.banMinChildren() != null && t.banMinChildren() != 0) {
+                p.wholeNumber(k + ".ban-min-children", t.banMinChildren(), 2, 64);
+            }
+            if (t.cap() != null) {
+                p.require(k + ".cap", t.cap(), t.cap() > 0 && t.cap() < 1e6, "a number above 0 and below 1000000 "
+                        + "(the most one child adds; leave it out for bans.threshold)");
+            }
+        }
     }
 
     static void allowlist(PostwardenConfig.Allowlist a, Problems p) {

@@ -1,5 +1,6 @@
 package org.postwarden.reputation.memory;
 
+import org.postwarden.model.Addresses;
 import org.postwarden.model.TimeSource;
 import org.postwarden.reputation.StateKind;
 import org.postwarden.reputation.StateTable;
@@ -176,7 +177,8 @@ final class StateTables {
             int version = d.readInt();
             Map<String, byte[]> entries = new java.util.HashMap<>();
             while (d.readByte() == 1) {
-                String key = StoreSnapshot.readString(d);
+                // keys written before addresses were printed canonically (RFC 5952) are read in that form
+                String key = Addresses.canonicalText(StoreSnapshot.readString(d));
                 int len = d.readInt();
                 if (len < 0 || len > MAX_VALUE_BYTES) {
                     throw new IOException("state " + name + ": a value of " + len + " bytes (max "
