@@ -31,7 +31,7 @@ DAEMON=$!
 trap 'kill $DAEMON 2>/dev/null || true; wait $DAEMON 2>/dev/null || true' EXIT
 PORT=""
 for _ in $(seq 1 150); do
-  PORT=$(sed -n 's/.*auth-policy listener on \/127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/daemon.out" | head -1)
+  PORT=$(sed -n 's/.*auth-policy listener on \/\{0,1\}127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/daemon.out" | head -1)
   [ -n "$PORT" ] && break
   kill -0 $DAEMON 2>/dev/null || { echo "daemon exited; see $OUT/daemon.out" >&2; exit 1; }
   sleep 0.2
