@@ -82,7 +82,7 @@ class CrowdIT {
                   poll-interval: 100ms
                   state-path: %2$s/ingest.offsets
                 limits:
-                  host: {connections: [], messages: [], recipients: [{window: 1m, max: 200}]}
+                  host: {connections: [], messages: [], recipients: [{window: 1h, max: 200}]}
                   subnet: {connections: [], messages: [], recipients: []}
                   sasl-user: {messages: [{window: 1h, max: 3}], recipients: []}
                 scoring:
@@ -235,7 +235,8 @@ class CrowdIT {
         Swaks.Result hammer = mail(postfix.smtpdPort(), HAMMER, rcpts).timeout(Duration.ofSeconds(120)).send();
         List<Integer> replies = hammer.rcptReplies();
         assertEquals(3000, replies.size(), hammer.toString().substring(0, 2000));
-        assertEquals(200, replies.stream().filter(c -> c == 250).count(), "200 recipients a minute per host");
+        // limits.host.recipients is 200 an hour, not a minute: a loaded machine may take over a minute for the 3,000
+        assertEquals(200, replies.stream().filter(c -> c == 250).count(), "200 recipients an hour per host");
         assertTrue(replies.stream().allMatch(c -> c == 250 || c == 450 || c == 550), replies.stream()
                 .distinct().map(String::valueOf).collect(Collectors.joining(",")));
         assertTrue(replies.contains(550), "then its own score rejects it");
