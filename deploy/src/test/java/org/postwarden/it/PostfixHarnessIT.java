@@ -155,6 +155,12 @@ class PostfixHarnessIT {
         assertTrue(r.ok(), r::toString);
         String id = r.queueId().orElseThrow();
         pf.awaitLog(Pattern.compile(id + ": .*status=deferred"), WAIT);
+        // the queue manager logs the deferral before it moves the file from active to deferred: wait for the move
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (pf.queueJson().stream().noneMatch(q -> q.contains("\"queue_id\": \"" + id + "\"")
+                && q.contains("\"queue_name\": \"deferred\"")) && System.nanoTime() < deadline) {
+            org.postwarden.it.harness.Procs.sleep(java.time.Duration.ofMillis(50));
+        }
         return id;
     }
 
