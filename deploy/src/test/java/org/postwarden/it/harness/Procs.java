@@ -188,7 +188,7 @@ final class Procs {
     }
 
     /** Sleeps; false (with the interrupt flag restored) if interrupted. */
-    static boolean sleep(Duration d) {
+    public static boolean sleep(Duration d) {
         try {
             Thread.sleep(d.toMillis());
             return true;
