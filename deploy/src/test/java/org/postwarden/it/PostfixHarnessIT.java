@@ -159,7 +159,12 @@ class PostfixHarnessIT {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (pf.queueJson().stream().noneMatch(q -> q.contains("\"queue_id\": \"" + id + "\"")
                 && q.contains("\"queue_name\": \"deferred\"")) && System.nanoTime() < deadline) {
-            org.postwarden.it.harness.Procs.sleep(java.time.Duration.ofMillis(50));
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         return id;
     }

@@ -188,7 +188,7 @@ final class Procs {
     }
 
     /** Sleeps; false (with the interrupt flag restored) if interrupted. */
-    public static boolean sleep(Duration d) {
+    static boolean sleep(Duration d) {
         try {
             Thread.sleep(d.toMillis());
             return true;
