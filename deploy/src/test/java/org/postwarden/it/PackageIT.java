@@ -41,12 +41,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PackageIT {
     static final Duration APT = Duration.ofMinutes(5);
+    /** The unit's enablement (deb-systemd-helper works without a running systemd). */
+    static final Path WANTS = Path.of("/etc/systemd/system/multi-user.target.wants/postwarden.service");
     static final List<Path> PACKAGE_PATHS = List.of(Path.of("/usr/share/postwarden"), Path.of("/usr/lib/postwarden"),
             Path.of("/usr/bin/postwarden"), Path.of("/lib/systemd/system/postwarden.service"),
             Path.of("/etc/postwarden"), Path.of("/var/lib/postwarden"), Path.of("/usr/share/doc/postwarden"),
             Path.of("/usr/share/lintian/overrides/postwarden"), WANTS);
-    /** The unit's enablement (deb-systemd-helper works without a running systemd). */
-    static final Path WANTS = Path.of("/etc/systemd/system/multi-user.target.wants/postwarden.service");
     static final Pattern EXEC_START = Pattern.compile("(?m)^ExecStart=(.+)$");
 
     @AfterAll
@@ -62,6 +62,7 @@ class PackageIT {
         Requirements.require("apt-get", "apt");
         Requirements.require("lintian", "lintian");
         Requirements.require("setpriv", "util-linux");
+        Requirements.require("systemd-analyze", "systemd");
         Path deb = deb();
         if (installed()) {
             apt("purge", "-y", "postwarden").requireOk(); // a leftover of an interrupted run
@@ -108,6 +109,12 @@ class PackageIT {
         Files.writeString(conf, edited);
 
         String unit = Files.readString(Path.of("/lib/systemd/system/postwarden.service"));
+        Exec.Result verify = Exec.run(Duration.ofMinutes(1), "systemd-analyze", "verify",
+                "/lib/systemd/system/postwarden.service");
+        assertTrue(verify.ok() && verify.output().isBlank(), "packaged unit: " + verify.describe());
+        Exec.Result sec = Exec.run(Duration.ofMinutes(1), "systemd-analyze", "security", "--offline=true",
+                "--threshold=20", "/lib/systemd/system/postwarden.service");
+        assertTrue(sec.ok(), "packaged unit's exposure at most 2.0: " + sec.describe());
         Matcher exec = EXEC_START.matcher(unit);
         assertTrue(exec.find(), "no ExecStart in the unit");
         assertTrue(unit.contains("\nUser=postwarden\n") && unit.contains("\nWorkingDirectory=/var/lib/postwarden\n"),

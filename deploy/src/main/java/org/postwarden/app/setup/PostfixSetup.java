@@ -90,7 +90,7 @@ final class PostfixSetup {
             throw new Tool.Refused("no backup " + backup + ": `setup postfix` did not change this Postfix, nothing"
                     + " to undo");
         }
-        Map<String, String> now = live(false);
+        Map<String, String> now = live(true);
         String current = Files.readString(mainCf);
         out.println("restoring " + mainCf + " from " + backup
                 + (current.equals(Files.readString(backup)) ? " (identical)" : ""));
@@ -100,7 +100,7 @@ final class PostfixSetup {
         }
         Files.copy(backup, mainCf, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
         Files.delete(backup);
-        Map<String, String> after = live(false);
+        Map<String, String> after = live(true);
         for (String name : now.keySet()) {
             if (!now.get(name).equals(after.get(name))) {
                 out.println("- " + name + " = " + now.get(name));
