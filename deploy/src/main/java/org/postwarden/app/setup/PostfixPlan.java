@@ -108,6 +108,31 @@ final class PostfixPlan {
         return Set.of(DENYLIST_ACTION, BLACKLIST_ACTION);
     }
 
+    /**
+     * Notes about master.cf services that override a parameter the plan changes ({@code postconf -P} lines such as
+     * {@code submission/inet/smtpd_relay_restrictions = permit_sasl_authenticated,reject}): setup leaves them alone.
+     */
+    static List<String> overrideNotes(String postconfP, List<Change> changes) {
+        List<String> notes = new ArrayList<>();
+        for (String line : postconfP.split("\n")) {
+            String l = line.strip();
+            int eq = l.endsWith(" =") ? l.length() - 2 : l.indexOf(" = ");
+            int slash = eq < 0 ? -1 : l.lastIndexOf('/', eq);
+            if (slash < 0) {
+                continue;
+            }
+            String param = l.substring(slash + 1, eq).strip();
+            String service = l.substring(0, slash);
+            String value = l.substring(Math.min(l.length(), eq + 3)).strip();
+            if (changes.stream().anyMatch(c -> c.name().equals(param))) {
+                notes.add("note: master.cf service " + service + " overrides " + param + " = "
+                        + (value.isEmpty() ? "(empty)" : value)
+                        + "; left alone (edit it there if that service should be judged too)");
+            }
+        }
+        return notes;
+    }
+
     /** The list's words: separated by commas and white space, a { ... } group is one word. */
     static List<String> words(String list) {
         List<String> words = new ArrayList<>();

@@ -51,6 +51,10 @@ final class PostfixSetup {
             out.println("- " + c.name() + " = " + c.before());
             out.println("+ " + c.name() + " = " + c.after());
         }
+        Tool.Result overrides = Tool.run(List.of(Tool.exe("postconf"), "-c", dir.toString(), "-P"));
+        if (overrides.ok()) {
+            PostfixPlan.overrideNotes(overrides.output(), changes).forEach(out::println);
+        }
         if (dryRun) {
             out.println("dry run: nothing changed");
             return 0;

@@ -91,4 +91,18 @@ class PostfixPlanTest {
         assertEquals(List.of("check_policy_service", "{ inet:a:1, timeout=1s }", "permit_mynetworks", "reject"),
                 PostfixPlan.words("check_policy_service { inet:a:1, timeout=1s }, permit_mynetworks,\n reject"));
     }
+
+    @Test
+    void masterCfOverridesOfChangedParametersAreNoted() throws Exception {
+        List<PostfixPlan.Change> plan = PostfixPlan.plan(debian(), Map.of(), TARGET, "/etc/postfix");
+        List<String> notes = PostfixPlan.overrideNotes("""
+                submission/inet/smtpd_relay_restrictions = permit_sasl_authenticated,reject
+                submission/inet/syslog_name = postfix/submission
+                127.0.0.1:10025/inet/smtpd_milters =
+                """, plan);
+        assertEquals(2, notes.size(), notes.toString());
+        assertTrue(notes.get(0).contains("service submission/inet overrides smtpd_relay_restrictions"
+                + " = permit_sasl_authenticated,reject"), notes.get(0));
+        assertTrue(notes.get(1).contains("127.0.0.1:10025/inet overrides smtpd_milters = (empty)"), notes.get(1));
+    }
 }
