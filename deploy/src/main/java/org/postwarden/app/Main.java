@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "postwarden", mixinStandardHelpOptions = true, version = "postwarden 0.1.0",
         description = "Inline abuse control for Postfix: policy server, milter and log ingester on one reputation store.",
         subcommands = {Main.Run.class, Main.CheckConfig.class, Main.DefaultConfig.class, org.postwarden.app.ctl.Ctl.class,
-            ReplayCommand.class})
+            ReplayCommand.class, org.postwarden.app.setup.Setup.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
