@@ -40,12 +40,27 @@ public final class MemoryReputationStore implements ReputationStore {
     private final Cache<String, KeyState> users;
     private final Cache<String, KeyState> contents;
     private final Map<ClientKey, Integer> open = new ConcurrentHashMap<>();
-    private final Map<ClientKey, Ban> bans = new ConcurrentHashMap<>();
+    private final Map<ClientKey, Ban> bans;
     private final Cache<ClientKey, Integer> offenses;
     private final MemorySessionMarks marks;
     private final StateTables tables;
+    private final Durability durability;
 
     public MemoryReputationStore(StoreSettings settings, TimeSource time) {
+        this(settings, time, null);
+    }
+
+    /**
+     * A store with {@code settings} that shares the bans, offense history, session marks, state tables and journal of
+     * {@code predecessor} (the same objects: a ban made or lifted through either store is one change, seen by both at
+     * once) and starts with empty counters; {@link #absorbCounters} then adds the predecessor's. A reload that
+     * changes the counter layout moves to such a store, so no ban is ever missing, not even for a moment.
+     */
+    public static MemoryReputationStore successor(MemoryReputationStore predecessor, StoreSettings settings) {
+        return new MemoryReputationStore(settings, predecessor.time, predecessor);
+    }
+
+    private MemoryReputationStore(StoreSettings settings, TimeSource time, MemoryReputationStore predecessor) {
         this.settings = settings;
         this.time = time;
         this.halfLifeMillis = settings.halfLife().toMillis();
@@ -67,14 +82,81 @@ public final class MemoryReputationStore implements ReputationStore {
                 .expireAfterAccess(settings.idleExpiry())
                 .ticker(time::nanos)
                 .build();
+        if (predecessor != null) {
+            this.bans = predecessor.bans;
+            this.offenses = predecessor.offenses;
+            this.durability = predecessor.durability;
+            this.tables = predecessor.tables.successor();
+            this.marks = predecessor.marks;
+            return;
+        }
+        this.bans = new ConcurrentHashMap<>();
         this.offenses = Caffeine.newBuilder()
                 .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
                 .maximumSize(Math.max(1000, settings.maxClients() / 10))
                 .expireAfterWrite(Duration.ofDays(90))
                 .ticker(time::nanos)
                 .build();
-        this.tables = new StateTables(time);
+        this.durability = new Durability();
+        this.tables = new StateTables(time, durability);
         this.marks = new MemorySessionMarks(Math.max(10_000, settings.maxClients() / 4), Duration.ofHours(2), time);
+    }
+
+    /** Where durable changes go (the journal). */
+    Durability durability() {
+        return durability;
+    }
+
+    /**
+     * Adds the counters and scores of {@code from} (a predecessor with another counter layout) to this store's:
+     * counters are mapped by (type, window), those of a window this store does not keep are dropped. Bans and tables
+     * are shared with the predecessor and need no move.
+     */
+    public void absorbCounters(MemoryReputationStore from) {
+        long now = time.millis();
+        for (Map.Entry<ClientKey, KeyState> e : from.clients.asMap().entrySet()) {
+            CounterLayout to = settings.layout(e.getKey().level());
+            KeyState moved = convert(e.getValue(), from.settings.layout(e.getKey().level()), to, now);
+            clients.asMap().merge(e.getKey(), moved, (existing, in) -> {
+                existing.absorb(in, to, now, halfLifeMillis);
+                return existing;
+            });
+        }
+        absorbAll(from.users.asMap(), users.asMap(), from.settings.userLayout(), settings.userLayout(), now);
+        absorbAll(from.contents.asMap(), contents.asMap(), from.settings.contentLayout(), settings.contentLayout(),
+                now);
+    }
+
+    private <K> void absorbAll(Map<K, KeyState> from, Map<K, KeyState> to, CounterLayout fromLayout,
+            CounterLayout toLayout, long now) {
+        for (Map.Entry<K, KeyState> e : from.entrySet()) {
+            KeyState moved = convert(e.getValue(), fromLayout, toLayout, now);
+            to.merge(e.getKey(), moved, (existing, in) -> {
+                existing.absorb(in, toLayout, now, halfLifeMillis);
+                return existing;
+            });
+        }
+    }
+
+    /** A copy of {@code s} (kept in {@code from}'s layout) in layout {@code to}, rolled to {@code now}. */
+    private static KeyState convert(KeyState s, CounterLayout from, CounterLayout to, long now) {
+        KeyState out = new KeyState(to.size(), now);
+        synchronized (s) {
+            Counters.roll(s.counts, from, s.lastMillis, now);
+            s.lastMillis = Math.max(s.lastMillis, now);
+            for (int i = 0; i < from.size() && 2 * i + 1 < s.counts.length; i++) {
+                CounterLayout.Slot slot = from.slots().get(i);
+                int j = to.indexOf(slot.type(), slot.windowSeconds());
+                if (j >= 0) {
+                    out.counts[2 * j] = s.counts[2 * i];
+                    out.counts[2 * j + 1] = s.counts[2 * i + 1];
+                }
+            }
+            out.lastMillis = s.lastMillis;
+            out.score = s.score;
+            out.scoreMillis = s.scoreMillis;
+        }
+        return out;
     }
 
     public StoreSettings settings() {
@@ -212,6 +294,10 @@ public final class MemoryReputationStore implements ReputationStore {
         long until = duration == null ? Long.MAX_VALUE : saturatedAdd(now, duration.toMillis());
         Ban b = new Ban(key, now, until, reason, detail, offense);
         bans.put(key, b);
+        StoreJournal j = durability.journal;
+        if (j != null) {
+            j.ban(b);
+        }
         return b;
     }
 
@@ -228,7 +314,12 @@ public final class MemoryReputationStore implements ReputationStore {
 
     /** Lifts a ban; returns whether there was one. */
     public boolean unban(ClientKey key) {
-        return bans.remove(key) != null;
+        boolean had = bans.remove(key) != null;
+        StoreJournal j = durability.journal;
+        if (had && j != null) {
+            j.unban(key);
+        }
+        return had;
     }
 
     /** The active ban on {@code key}, if any (expired bans are dropped on the way). */
