@@ -16,7 +16,7 @@
  * background thread of their own, never on an event loop. Known limits: listeners start in discovery order, and
  * one that fails to bind stops the start-up with its error; a reload that changes the counter layout moves to a
  * successor store that shares bans, tables and journal at once and takes the counters over once the decisions
- * running on the old engine have ended (waited for up to 30 s; a synchronous {@code observe} still running on the old
- * store at the moment of the move could lose its count, never a ban).
+ * running on the old engine have ended (waited for up to 30 s); a later write to the old store goes to the new one.
+ * Only a count written into an old entry at the very instant it is copied can be lost, never a ban.
  */
 package org.postwarden.daemon;

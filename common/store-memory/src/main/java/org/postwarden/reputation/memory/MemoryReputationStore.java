@@ -39,12 +39,14 @@ public final class MemoryReputationStore implements ReputationStore {
     private final Cache<ClientKey, KeyState> clients;
     private final Cache<String, KeyState> users;
     private final Cache<String, KeyState> contents;
-    private final Map<ClientKey, Integer> open = new ConcurrentHashMap<>();
+    private final Map<ClientKey, Integer> open;
     private final Map<ClientKey, Ban> bans;
     private final Cache<ClientKey, Integer> offenses;
     private final MemorySessionMarks marks;
     private final StateTables tables;
     private final Durability durability;
+    /** The successor this store's counters moved to ({@link #absorbCounters}): late writes go there. */
+    private volatile MemoryReputationStore movedTo;
 
     public MemoryReputationStore(StoreSettings settings, TimeSource time) {
         this(settings, time, null);
@@ -83,6 +85,7 @@ public final class MemoryReputationStore implements ReputationStore {
                 .ticker(time::nanos)
                 .build();
         if (predecessor != null) {
+            this.open = predecessor.open;
             this.bans = predecessor.bans;
             this.offenses = predecessor.offenses;
             this.durability = predecessor.durability;
@@ -90,6 +93,7 @@ public final class MemoryReputationStore implements ReputationStore {
             this.marks = predecessor.marks;
             return;
         }
+        this.open = new ConcurrentHashMap<>();
         this.bans = new ConcurrentHashMap<>();
         this.offenses = Caffeine.newBuilder()
                 .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
@@ -113,6 +117,8 @@ public final class MemoryReputationStore implements ReputationStore {
      * are shared with the predecessor and need no move.
      */
     public void absorbCounters(MemoryReputationStore from) {
+        // from now on, a late write to the predecessor (a call that took it before the swap) counts here
+        from.movedTo = this;
         long now = time.millis();
         for (Map.Entry<ClientKey, KeyState> e : from.clients.asMap().entrySet()) {
             CounterLayout to = settings.layout(e.getKey().level());
@@ -136,6 +142,26 @@ public final class MemoryReputationStore implements ReputationStore {
                 return existing;
             });
         }
+    }
+
+    /**
+     * The estimates {@code theirs} (a successor's, for the windows of {@code type} in its layout) in the order of
+     * {@code mine}; a window the successor does not keep reads 0.
+     */
+    private static long[] mapped(long[] theirs, CounterLayout mine, CounterLayout their, CounterType type) {
+        int[] my = mine.indicesOf(type);
+        int[] th = their.indicesOf(type);
+        long[] out = new long[my.length];
+        for (int k = 0; k < my.length; k++) {
+            CounterLayout.Slot slot = mine.slots().get(my[k]);
+            int j = their.indexOf(slot.type(), slot.windowSeconds());
+            for (int p = 0; p < th.length && p < theirs.length; p++) {
+                if (th[p] == j) {
+                    out[k] = theirs[p];
+                }
+            }
+        }
+        return out;
     }
 
     /** A copy of {@code s} (kept in {@code from}'s layout) in layout {@code to}, rolled to {@code now}. */
@@ -200,6 +226,10 @@ public final class MemoryReputationStore implements ReputationStore {
      */
     public long[] count(ClientKey key, CounterType type, int n) {
         CounterLayout layout = settings.layout(key.level());
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return mapped(to.count(key, type, n), layout, to.settings.layout(key.level()), type);
+        }
         if (layout.indicesOf(type).length == 0) {
             return new long[0];
         }
@@ -213,6 +243,10 @@ public final class MemoryReputationStore implements ReputationStore {
     /** Same as {@link #count(ClientKey, CounterType, int)} for a user key ({@code sasl_username}). */
     public long[] countUser(String user, CounterType type, int n) {
         CounterLayout layout = settings.userLayout();
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return mapped(to.countUser(user, type, n), layout, to.settings.userLayout(), type);
+        }
         if (layout.indicesOf(type).length == 0) {
             return new long[0];
         }
@@ -229,6 +263,11 @@ public final class MemoryReputationStore implements ReputationStore {
      */
     public long[] countContent(String user, String fingerprint, int n) {
         CounterLayout layout = settings.contentLayout();
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return mapped(to.countContent(user, fingerprint, n), layout, to.settings.contentLayout(),
+                    CounterType.MESSAGES);
+        }
         if (layout.size() == 0) {
             return new long[0];
         }
@@ -273,11 +312,19 @@ public final class MemoryReputationStore implements ReputationStore {
 
     /** Adds {@code weight} to the key's decayed score and returns the new score. */
     public double addScore(ClientKey key, double weight) {
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return to.addScore(key, weight);
+        }
         return client(key).addScore(weight, time.millis(), halfLifeMillis);
     }
 
     /** The key's decayed score (0 when unknown). */
     public double score(ClientKey key) {
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return to.score(key);
+        }
         KeyState s = clients.getIfPresent(key);
         return s == null ? 0 : s.score(time.millis(), halfLifeMillis);
     }

@@ -208,6 +208,12 @@ class StoreJournalTest {
         s.count(key("192.0.2.1"), CounterType.RECIPIENTS, 2); // a late write of a decision on the old engine
         b.absorbCounters(s);
         assertArrayEquals(new long[] {7}, b.count(key("192.0.2.1"), CounterType.RECIPIENTS, 0));
+        // a write that reaches the old store after the move counts in the new one
+        assertArrayEquals(new long[] {0, 8}, s.count(key("192.0.2.1"), CounterType.RECIPIENTS, 1),
+                "the old layout's 1-minute window is not kept any more; the hour is");
+        assertArrayEquals(new long[] {8}, b.count(key("192.0.2.1"), CounterType.RECIPIENTS, 0));
+        assertEquals(1, s.connectionOpened(key("192.0.2.1")));
+        assertEquals(1, b.openConnections(key("192.0.2.1")), "one gauge of open sessions");
         assertEquals(5, b.score(key("192.0.2.1")), 1e-3);
         b.durability().journal.sync();
         MemoryReputationStore after = restart(new StoreJournal.Replay[1]);
