@@ -49,6 +49,8 @@ import java.util.TreeMap;
  * <li>{@code POST /admin/release?subject=S} (or {@code ?user=U}) — lifts an outbound suspension and releases the
  * sender's held messages ({@code postsuper -H});</li>
  * <li>{@code POST /admin/purge?subject=S} — deletes a suspended sender's held messages ({@code postsuper -d});</li>
+ * <li>{@code POST /admin/ack-corrupt} — acknowledges a corrupt state snapshot found at start, so the daemon reports
+ * ready again ({@code store.on-corrupt: wait-for-admin});</li>
  * <li>{@code POST /admin/reload} — reloads the configuration ({@link ReloadCoordinator});</li>
  * <li>{@code GET /admin/report?top=N} — top offenders, live.</li>
  * </ul>
@@ -83,7 +85,8 @@ final class AdminApi implements HttpHandler {
         String path = ex.getRequestURI().getPath();
         String name = path.startsWith("/admin/") ? path.substring("/admin/".length()) : "";
         String endpoint = switch (name) {
-            case "status", "explain", "bans", "reload", "release", "purge", "suspensions", "report" -> "admin/" + name;
+            case "status", "explain", "bans", "reload", "release", "purge", "suspensions", "report", "ack-corrupt" ->
+                    "admin/" + name;
             default -> "admin/other";
         };
         Answer a;
@@ -172,13 +175,24 @@ final class AdminApi implements HttpHandler {
                 ReloadCoordinator.Result r = reloads.reload("admin");
                 yield new Answer(r.ok() ? 200 : 422, r);
             }
+            case "ack-corrupt" -> {
+                AdminRequests.only(method, "POST");
+                if (reloads == null || reloads.daemon() == null) {
+                    throw new AdminRefusal(501, "ack-corrupt is not available in this mode");
+                }
+                java.util.Optional<String> was = reloads.daemon().acknowledgeCorrupt();
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("acknowledged", was.isPresent());
+                body.put("what", was.orElse(""));
+                yield new Answer(200, body);
+            }
             case "report" -> {
                 AdminRequests.only(method, "GET");
                 int top = AdminRequests.intParam(q, "top", 10, 1, MAX_TOP);
                 yield new Answer(200, new AdminQueries(context.engine(), suspensions()).report(top));
             }
             default -> throw new AdminRefusal(404, "no such admin endpoint: /admin/" + name
-                    + " (status, explain, bans, suspensions, release, purge, reload, report)");
+                    + " (status, explain, bans, suspensions, release, purge, reload, report, ack-corrupt)");
         };
     }
 
@@ -192,6 +206,7 @@ final class AdminApi implements HttpHandler {
         s.put("started", Instant.ofEpochMilli(started).toString());
         s.put("uptimeSeconds", Math.max(0, (context.time().millis() - started) / 1000));
         s.put("ready", context.ready());
+        context.notReadyReason().ifPresent(r -> s.put("notReady", r));
         s.put("dryRun", context.config().dryRun());
         s.put("config", reloads == null ? "(unknown)" : reloads.source());
         s.put("lastReload", reloads == null ? null : reloads.last());

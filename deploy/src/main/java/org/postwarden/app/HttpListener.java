@@ -67,7 +67,8 @@ public final class HttpListener implements Listener {
         server.createContext("/healthz", ex -> ops.http("healthz", respond(ex, 200, "text/plain", "ok\n")));
         server.createContext("/readyz", ex -> {
             boolean ready = context.ready();
-            ops.http("readyz", respond(ex, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready\n"));
+            String why = context.notReadyReason().map(r -> "not ready: " + r + "\n").orElse("not ready\n");
+            ops.http("readyz", respond(ex, ready ? 200 : 503, "text/plain", ready ? "ready\n" : why));
         });
         server.createContext("/metrics", ex -> ops.http("metrics", respond(ex, 200,
                 "text/plain; version=0.0.4; charset=utf-8", context.metrics().scrape())));

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class OpsMetrics {
     /** Endpoint labels; anything else is "other". */
     static final Set<String> ENDPOINTS = Set.of("healthz", "readyz", "metrics", "admin/status", "admin/explain",
-            "admin/bans", "admin/reload", "admin/release", "admin/report", "admin/other", "other");
+            "admin/bans", "admin/reload", "admin/release", "admin/report", "admin/ack-corrupt", "admin/other",
+            "other");
     private final PostwardenMetrics shared;
     private final AtomicLong lastReloadOk = new AtomicLong(1);
     private final AtomicLong lastSuccessMillis = new AtomicLong(System.currentTimeMillis());

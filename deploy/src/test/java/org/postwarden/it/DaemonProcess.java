@@ -121,7 +121,34 @@ public final class DaemonProcess implements AutoCloseable {
         launch();
     }
 
+    /**
+     * {@code kill -9}: the daemon dies at once, without a final snapshot (what a crash, the OOM killer or a power
+     * loss leaves); waits (bounded) until it is gone. {@link #restart} starts it again.
+     */
+    public void kill9() throws InterruptedException {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        process.destroyForcibly(); // SIGKILL on Linux
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("daemon still running 20s after SIGKILL");
+        }
+    }
+
+    /**
+     * Starts the daemon again like {@link #restart}, but waits only until it serves ({@code /readyz} answers 200 or
+     * 503): for a start that is expected to report not-ready (a corrupt snapshot waiting for the admin).
+     */
+    public void restartServing() throws IOException, InterruptedException {
+        stop();
+        launch(true);
+    }
+
     private void launch() throws IOException, InterruptedException {
+        launch(false);
+    }
+
+    private void launch(boolean notReadyIsUp) throws IOException, InterruptedException {
         String jar = System.getProperty("postwarden.jar", "target/postwarden.jar");
         if (!Files.exists(Path.of(jar))) {
             throw new IllegalStateException("daemon jar missing: " + jar + " (run ./mvnw verify, which packages it)");
@@ -139,7 +166,9 @@ public final class DaemonProcess implements AutoCloseable {
             }
             // every listener is logged before the daemon turns ready
             ports = listenerPorts(logSince(logStart));
-            if (ports.containsKey("http") && httpStatus("/readyz") == 200) {
+            int ready = ports.containsKey("http") ? httpStatus("/readyz") : -1;
+            // a 503 also answers while the other listeners start: "started" is logged once all of them are up
+            if (ready == 200 || notReadyIsUp && ready == 503 && logSince(logStart).contains("postwarden started")) {
                 ports = listenerPorts(logSince(logStart));
                 return;
             }

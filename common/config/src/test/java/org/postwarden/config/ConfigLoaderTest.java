@@ -43,6 +43,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void storeOnCorruptIsWaitForAdminByDefaultAndTakesOnlyItsTwoValues() throws Exception {
+        assertEquals("wait-for-admin", ConfigLoader.loadDefault().store().onCorrupt());
+        assertEquals("start-anyway", ConfigLoader.load("t", "store: {on-corrupt: start-anyway}\n").store().onCorrupt());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load("t",
+                "store: {on-corrupt: ignore}\n"));
+        assertEquals(1, e.errors().size(), e.getMessage());
+        String err = e.errors().get(0);
+        assertTrue(err.startsWith("store.on-corrupt") && err.contains("ignore")
+                && err.contains("wait-for-admin or start-anyway"), err);
+    }
+
+    @Test
     void unknownKeysAreErrorsWithTheirPathAndLine() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load("t", """
                 policy:

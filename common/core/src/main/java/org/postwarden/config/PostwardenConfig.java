@@ -55,7 +55,12 @@ public record PostwardenConfig(
     }
 
     /** Reputation store sizing and persistence. */
-    public record Store(long maxClients, long maxUsers, Duration idleExpiry, int ipv6WidePrefix, Snapshot snapshot) {
+    public record Store(long maxClients, long maxUsers, Duration idleExpiry, int ipv6WidePrefix, Snapshot snapshot,
+            String onCorrupt) {
+        /** {@code store.on-corrupt}: serve, but report not-ready until an admin acknowledges the corrupt snapshot. */
+        public static final String WAIT_FOR_ADMIN = "wait-for-admin";
+        /** {@code store.on-corrupt}: serve and report ready with what the journal held (the file is kept aside). */
+        public static final String START_ANYWAY = "start-anyway";
     }
 
     /** State snapshots. An empty path disables persistence. */

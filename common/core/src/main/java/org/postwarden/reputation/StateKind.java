@@ -15,9 +15,17 @@ import java.util.Objects;
  * @param maxEntries  at most this many keys are kept (least recently used go first)
  * @param idleExpiry  a key not read or written for this long is dropped
  * @param codec       writes and reads one value
+ * @param journaled   whether each put, creation and removal goes to the store's journal at once (fsync'd), not only
+ *                    into the next snapshot: for state a crash must never forget (outbound suspensions)
  * @param <V>         the value type (mutable values guard themselves: the codec's write may run concurrently)
  */
-public record StateKind<V>(String name, int version, long maxEntries, Duration idleExpiry, StateCodec<V> codec) {
+public record StateKind<V>(String name, int version, long maxEntries, Duration idleExpiry, StateCodec<V> codec,
+        boolean journaled) {
+    /** A kind persisted by snapshots only. */
+    public StateKind(String name, int version, long maxEntries, Duration idleExpiry, StateCodec<V> codec) {
+        this(name, version, maxEntries, idleExpiry, codec, false);
+    }
+
     public StateKind {
         Objects.requireNonNull(codec, "codec");
         if (name == null || !name.matches("[a-z0-9][a-z0-9.-]{0,63}")) {

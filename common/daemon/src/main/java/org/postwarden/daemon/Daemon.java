@@ -22,6 +22,7 @@ import org.postwarden.outbound.queue.QueueWatcher;
 import org.postwarden.reputation.ReputationStore;
 import org.postwarden.reputation.memory.MemoryReputationStore;
 import org.postwarden.reputation.memory.SnapshotFile;
+import org.postwarden.reputation.memory.StoreJournal;
 import org.postwarden.reputation.memory.StoreSnapshot;
 import org.postwarden.rules.Rules;
 import org.postwarden.runtime.DaemonContext;
@@ -30,8 +31,6 @@ import org.postwarden.runtime.ListenerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,6 +38,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -65,6 +65,10 @@ public final class Daemon implements AutoCloseable {
     private final Outbound outbound;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean snapshotQueued = new AtomicBoolean();
+    /** The journal of bans and suspensions (empty when persistence is off). */
+    private Optional<StoreJournal> journal = Optional.empty();
+    /** Why the daemon reports not-ready although it serves (a corrupt snapshot not yet acknowledged), or null. */
+    private volatile String notReady;
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -96,7 +100,7 @@ public final class Daemon implements AutoCloseable {
     private Daemon(CurrentEngine engine, PostwardenMetrics metrics, TimeSource time,
             Optional<SnapshotFile> snapshots, Outbound outbound) {
         this.engine = engine;
-        this.context = new DaemonContext(engine, metrics, time, this::ready);
+        this.context = new DaemonContext(engine, metrics, time, this::ready, this::notReadyReason);
         this.snapshots = snapshots;
         this.outbound = outbound;
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -120,8 +124,31 @@ public final class Daemon implements AutoCloseable {
         MemoryReputationStore store = new MemoryReputationStore(rules.storeSettings(), time);
         String path = config.store().snapshot().path();
         Optional<SnapshotFile> snapshots = path.isBlank() ? Optional.empty() : Optional.of(new SnapshotFile(Path.of(path)));
-        snapshots.flatMap(s -> s.load(store)).ifPresent(c -> LOG.info(
+        Optional<SnapshotFile.Loaded> loaded = snapshots.map(s -> s.restore(store));
+        loaded.flatMap(SnapshotFile.Loaded::counts).ifPresent(c -> LOG.info(
                 "restored state: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans()));
+        Optional<StoreJournal> journal = Optional.empty();
+        if (snapshots.isPresent()) {
+            StoreJournal.Replay[] replay = new StoreJournal.Replay[1];
+            journal = Optional.of(StoreJournal.open(snapshots.get().journalPath(), store, replay));
+            if (replay[0].records() > 0) {
+                LOG.info("replayed state journal {}: {} records (bans, unbans, suspensions since the last snapshot)"
+                        + "; {} bans now", journal.get().path(), replay[0].records(), store.banCount());
+            }
+        }
+        String corrupt = null;
+        if (loaded.isPresent() && loaded.get().corrupt().isPresent()) {
+            String aside = loaded.get().aside().map(Path::toString).orElse("(could not be moved aside)");
+            if (PostwardenConfig.Store.START_ANYWAY.equals(config.store().onCorrupt())) {
+                LOG.error("state snapshot was corrupt ({}), kept as {}; starting with the journal's bans and "
+                        + "suspensions only (store.on-corrupt: start-anyway)", loaded.get().corrupt().get(), aside);
+            } else {
+                corrupt = "state snapshot " + path + " was corrupt (" + loaded.get().corrupt().get() + "), kept as "
+                        + aside + "; serving with the journal's bans and suspensions only; acknowledge with "
+                        + "`postwarden ctl ack-corrupt` (store.on-corrupt: wait-for-admin)";
+                LOG.error("NOT READY: {}", corrupt);
+            }
+        }
         Outbound outbound = startOutbound(rules, store, metrics);
         DnsScannerCheck scanners = config.bans().scanners().enabled() && config.bans().threshold() > 0
                 ? DnsScannerCheck.create(config.bans().scanners(), outbound.running()::scannerSuffix, time) : null;
@@ -131,6 +158,8 @@ public final class Daemon implements AutoCloseable {
                 .withRecent(new RecentDecisions(RecentDecisions.DEFAULT_CAPACITY)).withOutbound(outbound.guard())
                 .withSignals(signals).withAuth(new AuthPolicy(signals, metrics, outbound.alerter()));
         Daemon d = new Daemon(new CurrentEngine(first), metrics, time, snapshots, outbound.withScanners(scanners));
+        d.journal = journal;
+        d.notReady = corrupt;
         DaemonContext ctx = d.context;
         d.registerGauges();
         d.restoreOutbound(config);
@@ -235,6 +264,18 @@ public final class Daemon implements AutoCloseable {
         m.gauge("postwarden.store.entries", "Keys held in the reputation store",
                 () -> engine.current().store().userCount(), "kind", "user");
         m.gauge("postwarden.bans.active", "Active bans", () -> engine.current().store().banCount());
+        journal.ifPresent(j -> {
+            m.gauge("postwarden.journal.records", "State journal records since start, by state (synced: on disk; "
+                    + "pending: waiting for the disk; dropped: the disk did not keep up)", j::synced, "state", "synced");
+            m.gauge("postwarden.journal.records", "State journal records since start, by state (synced: on disk; "
+                    + "pending: waiting for the disk; dropped: the disk did not keep up)", j::pending, "state",
+                    "pending");
+            m.gauge("postwarden.journal.records", "State journal records since start, by state (synced: on disk; "
+                    + "pending: waiting for the disk; dropped: the disk did not keep up)", j::dropped, "state",
+                    "dropped");
+        });
+        m.gauge("postwarden.ready", "1 when the daemon reports ready, 0 when not (a corrupt snapshot not yet "
+                + "acknowledged, start-up, shutdown)", () -> ready() ? 1 : 0);
     }
 
     private void periodic() {
@@ -247,13 +288,20 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** Writes a snapshot now (no-op when persistence is off). Safe from any non-event-loop thread. */
-    public void snapshot() {
+    /**
+     * Writes a snapshot now (no-op when persistence is off), then compacts the journal: the records it held before the
+     * snapshot was started are in the snapshot. Safe from any non-event-loop thread.
+     */
+    public synchronized void snapshot() {
         if (snapshots.isEmpty()) {
             return;
         }
         try {
+            long mark = journal.map(StoreJournal::mark).orElse(0L);
             StoreSnapshot.Counts c = snapshots.get().save((MemoryReputationStore) engine.current().store());
+            if (journal.isPresent()) {
+                journal.get().compact(mark);
+            }
             context.metrics().snapshot("ok");
             LOG.debug("snapshot written: {} client keys, {} users, {} bans", c.clients(), c.users(), c.bans());
         } catch (IOException | RuntimeException e) {
@@ -277,8 +325,9 @@ public final class Daemon implements AutoCloseable {
                 || OutboundState.needsNewStore(current.rules().config().outbound(), next.outbound())
                 || GreylistCheck.needsNewStore(current.rules().config().greylist(), next.greylist());
         if (migrate) {
-            store = new MemoryReputationStore(rules.storeSettings(), context.time());
-            OutboundState.carrySuspensions(current.store(), store);
+            // the new store shares the bans, offense history, marks, tables and journal of the old one: not one
+            // request sees a ban missing; only the counters start empty and follow below
+            store = MemoryReputationStore.successor((MemoryReputationStore) current.store(), rules.storeSettings());
         } else {
             outbound.guard().rules(rules, store);
         }
@@ -289,22 +338,32 @@ public final class Daemon implements AutoCloseable {
         engine.swap(new DecisionEngine(rules, store, context.metrics(), dnsbl, pools).withRecent(current.recent())
                 .withOutbound(outbound.guard()).withSignals(current.signals()).withAuth(current.auth()));
         if (migrate) {
-            // New events already count in the new store; wait (bounded) for decisions still running on the old
-            // engine, then add the old store's state to the new one, so nothing counted before or during the
-            // swap is lost.
-            try {
-                current.retire().get(2, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                LOG.warn("reload: {} decisions still running on the previous engine after 2 s; moving the state now "
-                        + "(what they count after this point is lost)", current.activeDecisions());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException(e);
+            // New events already count in the new store; wait for the decisions still running on the old engine
+            // (each ends within its time budget), then add the old store's counters to the new one, so nothing
+            // counted before or during the swap is lost.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            CompletableFuture<Void> drained = current.retire();
+            while (true) {
+                try {
+                    drained.get(2, TimeUnit.SECONDS);
+                    break;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    if (System.nanoTime() > deadline) {
+                        LOG.warn("reload: {} decisions still running on the previous engine after 30 s; moving the "
+                                + "counters now (what they count after this point is lost)",
+                                current.activeDecisions());
+                        break;
+                    }
+                    LOG.info("reload: waiting for {} decisions still running on the previous engine",
+                            current.activeDecisions());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException(e);
+                }
             }
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            StoreSnapshot.write((MemoryReputationStore) current.store(), buf);
-            StoreSnapshot.read((MemoryReputationStore) store, new ByteArrayInputStream(buf.toByteArray()), true);
+            ((MemoryReputationStore) store).absorbCounters((MemoryReputationStore) current.store());
             outbound.guard().rules(rules, store);
         }
         if (current.dnsbl() != null && current.dnsbl() != dnsbl) {
@@ -330,7 +389,25 @@ public final class Daemon implements AutoCloseable {
     }
 
     public boolean ready() {
-        return ready && !closed;
+        return ready && !closed && notReady == null;
+    }
+
+    /** Why the daemon is not ready although it serves (empty when it is ready, or starting, or stopping). */
+    public Optional<String> notReadyReason() {
+        return Optional.ofNullable(notReady);
+    }
+
+    /**
+     * An admin acknowledges that the state snapshot was corrupt (it is kept aside; the daemon serves with what the
+     * journal held): the daemon reports ready again. Returns what was acknowledged (empty when there was nothing).
+     */
+    public Optional<String> acknowledgeCorrupt() {
+        String was = notReady;
+        notReady = null;
+        if (was != null) {
+            LOG.warn("admin acknowledged: {}; reporting ready", was);
+        }
+        return Optional.ofNullable(was);
     }
 
     /** Blocks until {@link #close()} has finished. */
@@ -366,6 +443,7 @@ public final class Daemon implements AutoCloseable {
             engine.current().pools().close();
         }
         snapshot();
+        journal.ifPresent(StoreJournal::close);
         LOG.info("postwarden stopped");
         stopped.countDown();
     }

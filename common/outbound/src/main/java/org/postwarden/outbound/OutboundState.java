@@ -42,7 +42,7 @@ public final class OutboundState {
      * a release ends one); the bound is far above any real number of suspended senders.
      */
     static final StateKind<Suspended> SUSPENSIONS = new StateKind<>("outbound-suspension", 1, 100_000,
-            Duration.ofDays(3650), new SuspensionCodec());
+            Duration.ofDays(3650), new SuspensionCodec(), true);
     /** The profile keys of a queued message's sender (key: the Postfix queue id; the subject comes last). */
     static final StateKind<String[]> OWNERS = new StateKind<>("outbound-queue-owner", 1, 200_000,
             Duration.ofDays(6), new OwnerCodec());

@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
         description = {"Control a running daemon through its admin API (loopback HTTP, bearer token).",
             "Exit status: 0 done, 1 refused or failed, 2 usage, 3 daemon unreachable or token unreadable."},
         subcommands = {Ctl.Status.class, Ctl.Explain.class, Ctl.Bans.class, Ctl.Suspended.class, Ctl.Release.class,
-            Ctl.Purge.class, Ctl.Reload.class, Ctl.Report.class})
+            Ctl.Purge.class, Ctl.Reload.class, Ctl.Report.class, Ctl.AckCorrupt.class})
 public final class Ctl implements Runnable {
     static final int REFUSED = 1;
     static final int UNREACHABLE = 3;
@@ -320,6 +320,19 @@ public final class Ctl implements Runnable {
         @Override
         public Integer call() {
             return ctl.call("POST", "reload", Map.of(), null, (j, h) -> h.reload(j));
+        }
+    }
+
+    @Command(name = "ack-corrupt", description = "Acknowledge that the state snapshot was corrupt at start (it is "
+            + "kept aside as NAME.corrupt-TIME; the daemon serves with the bans and suspensions of its journal): "
+            + "the daemon reports ready again (store.on-corrupt: wait-for-admin).")
+    static final class AckCorrupt implements Callable<Integer> {
+        @ParentCommand
+        Ctl ctl;
+
+        @Override
+        public Integer call() {
+            return ctl.call("POST", "ack-corrupt", Map.of(), null, (j, h) -> h.ackCorrupt(j));
         }
     }
 

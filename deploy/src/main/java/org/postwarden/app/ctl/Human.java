@@ -361,6 +361,15 @@ final class Human {
         }
     }
 
+    void ackCorrupt(JsonNode j) {
+        if (j.path("acknowledged").asBoolean()) {
+            line("acknowledged: " + text(j, "what"));
+            line("the daemon reports ready again");
+        } else {
+            line("nothing to acknowledge: the state snapshot was readable at start");
+        }
+    }
+
     void reload(JsonNode j) {
         if (j.path("ok").asBoolean()) {
             line("configuration reloaded from " + text(j, "source"));

@@ -22,6 +22,11 @@ final class StoreLimitsValidator {
             p.present("store.snapshot.path", s.snapshot().path());
             p.positive("store.snapshot.interval", s.snapshot().interval());
         }
+        if (p.present("store.on-corrupt", s.onCorrupt())) {
+            p.require("store.on-corrupt", s.onCorrupt(), s.onCorrupt().equals(PostwardenConfig.Store.WAIT_FOR_ADMIN)
+                    || s.onCorrupt().equals(PostwardenConfig.Store.START_ANYWAY),
+                    PostwardenConfig.Store.WAIT_FOR_ADMIN + " or " + PostwardenConfig.Store.START_ANYWAY);
+        }
     }
 
     /** {@code store} may be null (reported by the store check); the expiry check against it is then skipped. */

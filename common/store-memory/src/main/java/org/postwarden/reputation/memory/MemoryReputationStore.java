@@ -39,13 +39,30 @@ public final class MemoryReputationStore implements ReputationStore {
     private final Cache<ClientKey, KeyState> clients;
     private final Cache<String, KeyState> users;
     private final Cache<String, KeyState> contents;
-    private final Map<ClientKey, Integer> open = new ConcurrentHashMap<>();
-    private final Map<ClientKey, Ban> bans = new ConcurrentHashMap<>();
+    private final Map<ClientKey, Integer> open;
+    private final Map<ClientKey, Ban> bans;
     private final Cache<ClientKey, Integer> offenses;
     private final MemorySessionMarks marks;
     private final StateTables tables;
+    private final Durability durability;
+    /** The successor this store's counters moved to ({@link #absorbCounters}): late writes go there. */
+    private volatile MemoryReputationStore movedTo;
 
     public MemoryReputationStore(StoreSettings settings, TimeSource time) {
+        this(settings, time, null);
+    }
+
+    /**
+     * A store with {@code settings} that shares the bans, offense history, session marks, state tables and journal of
+     * {@code predecessor} (the same objects: a ban made or lifted through either store is one change, seen by both at
+     * once) and starts with empty counters; {@link #absorbCounters} then adds the predecessor's. A reload that
+     * changes the counter layout moves to such a store, so no ban is ever missing, not even for a moment.
+     */
+    public static MemoryReputationStore successor(MemoryReputationStore predecessor, StoreSettings settings) {
+        return new MemoryReputationStore(settings, predecessor.time, predecessor);
+    }
+
+    private MemoryReputationStore(StoreSettings settings, TimeSource time, MemoryReputationStore predecessor) {
         this.settings = settings;
         this.time = time;
         this.halfLifeMillis = settings.halfLife().toMillis();
@@ -67,14 +84,105 @@ public final class MemoryReputationStore implements ReputationStore {
                 .expireAfterAccess(settings.idleExpiry())
                 .ticker(time::nanos)
                 .build();
+        if (predecessor != null) {
+            this.open = predecessor.open;
+            this.bans = predecessor.bans;
+            this.offenses = predecessor.offenses;
+            this.durability = predecessor.durability;
+            this.tables = predecessor.tables.successor();
+            this.marks = predecessor.marks;
+            return;
+        }
+        this.open = new ConcurrentHashMap<>();
+        this.bans = new ConcurrentHashMap<>();
         this.offenses = Caffeine.newBuilder()
                 .executor(Runnable::run) // maintenance inline: cheaper than waking a pool thread per write
                 .maximumSize(Math.max(1000, settings.maxClients() / 10))
                 .expireAfterWrite(Duration.ofDays(90))
                 .ticker(time::nanos)
                 .build();
-        this.tables = new StateTables(time);
+        this.durability = new Durability();
+        this.tables = new StateTables(time, durability);
         this.marks = new MemorySessionMarks(Math.max(10_000, settings.maxClients() / 4), Duration.ofHours(2), time);
+    }
+
+    /** Where durable changes go (the journal). */
+    Durability durability() {
+        return durability;
+    }
+
+    /**
+     * Adds the counters and scores of {@code from} (a predecessor with another counter layout) to this store's:
+     * counters are mapped by (type, window), those of a window this store does not keep are dropped. Bans and tables
+     * are shared with the predecessor and need no move.
+     */
+    public void absorbCounters(MemoryReputationStore from) {
+        // from now on, a late write to the predecessor (a call that took it before the swap) counts here
+        from.movedTo = this;
+        long now = time.millis();
+        for (Map.Entry<ClientKey, KeyState> e : from.clients.asMap().entrySet()) {
+            CounterLayout to = settings.layout(e.getKey().level());
+            KeyState moved = convert(e.getValue(), from.settings.layout(e.getKey().level()), to, now);
+            clients.asMap().merge(e.getKey(), moved, (existing, in) -> {
+                existing.absorb(in, to, now, halfLifeMillis);
+                return existing;
+            });
+        }
+        absorbAll(from.users.asMap(), users.asMap(), from.settings.userLayout(), settings.userLayout(), now);
+        absorbAll(from.contents.asMap(), contents.asMap(), from.settings.contentLayout(), settings.contentLayout(),
+                now);
+    }
+
+    private <K> void absorbAll(Map<K, KeyState> from, Map<K, KeyState> to, CounterLayout fromLayout,
+            CounterLayout toLayout, long now) {
+        for (Map.Entry<K, KeyState> e : from.entrySet()) {
+            KeyState moved = convert(e.getValue(), fromLayout, toLayout, now);
+            to.merge(e.getKey(), moved, (existing, in) -> {
+                existing.absorb(in, toLayout, now, halfLifeMillis);
+                return existing;
+            });
+        }
+    }
+
+    /**
+     * The estimates {@code theirs} (a successor's, for the windows of {@code type} in its layout) in the order of
+     * {@code mine}; a window the successor does not keep reads 0.
+     */
+    private static long[] mapped(long[] theirs, CounterLayout mine, CounterLayout their, CounterType type) {
+        int[] my = mine.indicesOf(type);
+        int[] th = their.indicesOf(type);
+        long[] out = new long[my.length];
+        for (int k = 0; k < my.length; k++) {
+            CounterLayout.Slot slot = mine.slots().get(my[k]);
+            int j = their.indexOf(slot.type(), slot.windowSeconds());
+            for (int p = 0; p < th.length && p < theirs.length; p++) {
+                if (th[p] == j) {
+                    out[k] = theirs[p];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A copy of {@code s} (kept in {@code from}'s layout) in layout {@code to}, rolled to {@code now}. */
+    private static KeyState convert(KeyState s, CounterLayout from, CounterLayout to, long now) {
+        KeyState out = new KeyState(to.size(), now);
+        synchronized (s) {
+            Counters.roll(s.counts, from, s.lastMillis, now);
+            s.lastMillis = Math.max(s.lastMillis, now);
+            for (int i = 0; i < from.size() && 2 * i + 1 < s.counts.length; i++) {
+                CounterLayout.Slot slot = from.slots().get(i);
+                int j = to.indexOf(slot.type(), slot.windowSeconds());
+                if (j >= 0) {
+                    out.counts[2 * j] = s.counts[2 * i];
+                    out.counts[2 * j + 1] = s.counts[2 * i + 1];
+                }
+            }
+            out.lastMillis = s.lastMillis;
+            out.score = s.score;
+            out.scoreMillis = s.scoreMillis;
+        }
+        return out;
     }
 
     public StoreSettings settings() {
@@ -118,6 +226,10 @@ public final class MemoryReputationStore implements ReputationStore {
      */
     public long[] count(ClientKey key, CounterType type, int n) {
         CounterLayout layout = settings.layout(key.level());
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return mapped(to.count(key, type, n), layout, to.settings.layout(key.level()), type);
+        }
         if (layout.indicesOf(type).length == 0) {
             return new long[0];
         }
@@ -131,6 +243,10 @@ public final class MemoryReputationStore implements ReputationStore {
     /** Same as {@link #count(ClientKey, CounterType, int)} for a user key ({@code sasl_username}). */
     public long[] countUser(String user, CounterType type, int n) {
         CounterLayout layout = settings.userLayout();
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return mapped(to.countUser(user, type, n), layout, to.settings.userLayout(), type);
+        }
         if (layout.indicesOf(type).length == 0) {
             return new long[0];
         }
@@ -147,6 +263,11 @@ public final class MemoryReputationStore implements ReputationStore {
      */
     public long[] countContent(String user, String fingerprint, int n) {
         CounterLayout layout = settings.contentLayout();
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return mapped(to.countContent(user, fingerprint, n), layout, to.settings.contentLayout(),
+                    CounterType.MESSAGES);
+        }
         if (layout.size() == 0) {
             return new long[0];
         }
@@ -191,11 +312,19 @@ public final class MemoryReputationStore implements ReputationStore {
 
     /** Adds {@code weight} to the key's decayed score and returns the new score. */
     public double addScore(ClientKey key, double weight) {
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return to.addScore(key, weight);
+        }
         return client(key).addScore(weight, time.millis(), halfLifeMillis);
     }
 
     /** The key's decayed score (0 when unknown). */
     public double score(ClientKey key) {
+        MemoryReputationStore to = movedTo;
+        if (to != null) {
+            return to.score(key);
+        }
         KeyState s = clients.getIfPresent(key);
         return s == null ? 0 : s.score(time.millis(), halfLifeMillis);
     }
@@ -212,6 +341,10 @@ public final class MemoryReputationStore implements ReputationStore {
         long until = duration == null ? Long.MAX_VALUE : saturatedAdd(now, duration.toMillis());
         Ban b = new Ban(key, now, until, reason, detail, offense);
         bans.put(key, b);
+        StoreJournal j = durability.journal;
+        if (j != null) {
+            j.ban(b);
+        }
         return b;
     }
 
@@ -228,7 +361,12 @@ public final class MemoryReputationStore implements ReputationStore {
 
     /** Lifts a ban; returns whether there was one. */
     public boolean unban(ClientKey key) {
-        return bans.remove(key) != null;
+        boolean had = bans.remove(key) != null;
+        StoreJournal j = durability.journal;
+        if (had && j != null) {
+            j.unban(key);
+        }
+        return had;
     }
 
     /** The active ban on {@code key}, if any (expired bans are dropped on the way). */

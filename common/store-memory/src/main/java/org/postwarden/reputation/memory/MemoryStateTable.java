@@ -15,13 +15,21 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 
-/** A {@link StateTable} in a bounded, expiring Caffeine cache on the store's ticker. Thread-safe. */
+/**
+ * A {@link StateTable} in a bounded, expiring Caffeine cache on the store's ticker. A table of a
+ * {@linkplain StateKind#journaled() journaled} kind hands every put, creation and removal to the store's journal
+ * (the value encoded when it is put: later changes inside a mutable value reach disk with the next snapshot).
+ * Thread-safe.
+ */
 final class MemoryStateTable<V> implements StateTable<V> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MemoryStateTable.class);
     private final StateKind<V> kind;
     private final Cache<String, V> cache;
+    private final Durability durability;
 
-    MemoryStateTable(StateKind<V> kind, TimeSource time) {
+    MemoryStateTable(StateKind<V> kind, TimeSource time, Durability durability) {
         this.kind = kind;
+        this.durability = durability;
         this.cache = Caffeine.newBuilder()
                 .executor(Runnable::run) // maintenance inline, as the store's own caches
                 .maximumSize(kind.maxEntries())
@@ -41,17 +49,64 @@ final class MemoryStateTable<V> implements StateTable<V> {
 
     @Override
     public V getOrCreate(String key, Function<String, ? extends V> create) {
-        return cache.get(key, create);
+        if (!kind.journaled()) {
+            return cache.get(key, create);
+        }
+        boolean[] created = {false};
+        V v = cache.get(key, k -> {
+            created[0] = true;
+            return create.apply(k);
+        });
+        if (created[0] && v != null) {
+            journalPut(key, v);
+        }
+        return v;
     }
 
     @Override
     public void put(String key, V value) {
         cache.put(key, value);
+        if (kind.journaled()) {
+            journalPut(key, value);
+        }
     }
 
     @Override
     public V remove(String key) {
-        return cache.asMap().remove(key);
+        V v = cache.asMap().remove(key);
+        StoreJournal j = durability.journal;
+        if (v != null && kind.journaled() && j != null) {
+            j.remove(kind.name(), key);
+        }
+        return v;
+    }
+
+    private void journalPut(String key, V value) {
+        StoreJournal j = durability.journal;
+        if (j == null) {
+            return;
+        }
+        try {
+            j.put(kind.name(), kind.version(), key, encode(value));
+        } catch (IOException | RuntimeException e) {
+            LOG.error("state {}: cannot journal the entry {} ({}); it reaches disk with the next snapshot",
+                    kind.name(), key, e.toString());
+        }
+    }
+
+    /** Sets {@code key} from a journaled encoding (not journaled again); an encoding that fails is logged, dropped. */
+    void replaceEncoded(String key, byte[] value, int version) {
+        try {
+            cache.put(key, decode(value, version));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("state {}: a journaled entry of encoding version {} could not be read and was dropped ({})",
+                    kind.name(), version, e.toString());
+        }
+    }
+
+    /** Removes {@code key} without journaling it (a journal replay). */
+    void removeQuietly(String key) {
+        cache.asMap().remove(key);
     }
 
     @Override

@@ -25,16 +25,37 @@ final class StateTables {
     private static final int MAX_VALUE_BYTES = 1 << 20;
     private static final int MAX_TABLES = 256;
     private final TimeSource time;
+    private final Durability durability;
     private final Map<String, MemoryStateTable<?>> tables = new ConcurrentHashMap<>();
     /** Table state restored before its kind was registered: name to (encoding version, key to encoded value). */
-    private final Map<String, Restored> restored = new ConcurrentHashMap<>();
+    private final Map<String, Restored> restored;
+    /** Names of the tables taken over from a predecessor (a table whose kind changed is rebuilt once). */
+    private final java.util.Set<String> inherited = ConcurrentHashMap.newKeySet();
 
     /** Encoded entries of one table from a snapshot, kept until the table's kind is known. */
     record Restored(int version, Map<String, byte[]> entries, boolean merge) {
     }
 
-    StateTables(TimeSource time) {
+    StateTables(TimeSource time, Durability durability) {
         this.time = time;
+        this.durability = durability;
+        this.restored = new ConcurrentHashMap<>();
+    }
+
+    private StateTables(StateTables predecessor) {
+        this.time = predecessor.time;
+        this.durability = predecessor.durability;
+        this.restored = predecessor.restored;
+        this.tables.putAll(predecessor.tables);
+        this.inherited.addAll(predecessor.tables.keySet());
+    }
+
+    /**
+     * Tables for a successor store: the same table objects (what either store writes, both see), except that a kind
+     * asked for with other bounds gets a new table holding the old one's entries.
+     */
+    StateTables successor() {
+        return new StateTables(this);
     }
 
     @SuppressWarnings("unchecked")
@@ -43,6 +64,10 @@ final class StateTables {
         if (t == null) {
             t = tables.computeIfAbsent(kind.name(), n -> register(kind));
         }
+        if (!t.kind().equals(kind) && inherited.remove(kind.name())) {
+            MemoryStateTable<?> old = t;
+            t = tables.compute(kind.name(), (n, cur) -> cur != old ? cur : rebuilt(kind, old));
+        }
         if (!t.kind().equals(kind)) {
             throw new IllegalArgumentException("state kind " + kind.name() + ": registered as " + t.kind()
                     + ", asked for as " + kind);
@@ -50,8 +75,42 @@ final class StateTables {
         return (StateTable<V>) t;
     }
 
+    @SuppressWarnings("unchecked")
+    private <V> MemoryStateTable<V> rebuilt(StateKind<V> kind, MemoryStateTable<?> old) {
+        MemoryStateTable<V> t = new MemoryStateTable<>(kind, time, durability);
+        old.forEach((k, v) -> t.restore(Map.of(k, (V) v), true));
+        return t;
+    }
+
+    /** Takes one journaled entry: into its table when registered, else kept encoded until it is. */
+    void restoreOne(String name, int version, String key, byte[] value) {
+        MemoryStateTable<?> t = tables.get(name);
+        if (t != null) {
+            t.replaceEncoded(key, value, version);
+            return;
+        }
+        restored.compute(name, (n, r) -> {
+            Map<String, byte[]> m = r == null ? new HashMap<>() : new HashMap<>(r.entries());
+            m.put(key, value);
+            return new Restored(r == null ? version : r.version(), m, r == null || r.merge());
+        });
+    }
+
+    /** Removes one journaled entry, registered or still encoded. */
+    void removeOne(String name, String key) {
+        MemoryStateTable<?> t = tables.get(name);
+        if (t != null) {
+            t.removeQuietly(key);
+        }
+        restored.computeIfPresent(name, (n, r) -> {
+            Map<String, byte[]> m = new HashMap<>(r.entries());
+            m.remove(key);
+            return new Restored(r.version(), m, r.merge());
+        });
+    }
+
     private <V> MemoryStateTable<V> register(StateKind<V> kind) {
-        MemoryStateTable<V> t = new MemoryStateTable<>(kind, time);
+        MemoryStateTable<V> t = new MemoryStateTable<>(kind, time, durability);
         Restored r = restored.remove(kind.name());
         if (r != null) {
             t.restore(decode(t, r), r.merge());

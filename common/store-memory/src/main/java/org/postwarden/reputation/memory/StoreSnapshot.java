@@ -258,7 +258,7 @@ public final class StoreSnapshot {
         return map;
     }
 
-    private static void writeKey(DataOutputStream d, ClientKey k) throws IOException {
+    static void writeKey(DataOutputStream d, ClientKey k) throws IOException {
         d.writeByte(k.level().ordinal());
         d.writeBoolean(k.v6());
         d.writeByte(k.prefix());
@@ -266,7 +266,7 @@ public final class StoreSnapshot {
         d.writeLong(k.lo());
     }
 
-    private static ClientKey readKey(DataInputStream d) throws IOException {
+    static ClientKey readKey(java.io.DataInput d) throws IOException {
         int level = d.readUnsignedByte();
         if (level >= LEVELS.length) {
             throw new IOException("snapshot has unknown key level " + level);
