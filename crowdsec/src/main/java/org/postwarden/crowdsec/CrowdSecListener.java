@@ -72,7 +72,7 @@ public final class CrowdSecListener implements Listener {
             sync = new DecisionSync(context.engine(), context.time(), config.bouncer().types(),
                     config.bouncer().maxDecisions(), config.source().enabled() ? config.source().scenarioPrefix() : "",
                     metrics);
-            metrics.gauge("postwarden_crowdsec_decision_bans", "CrowdSec decisions currently held as bans",
+            metrics.gauge("postwarden.crowdsec.decision.bans", "CrowdSec decisions currently held as bans",
                     () -> sync.decisions());
         }
         if (config.source().enabled()) {
@@ -127,7 +127,7 @@ public final class CrowdSecListener implements Listener {
             return lapi.alerts(t, body);
         }).thenAcceptAsync(answer -> {
             push.pushed(due);
-            context.metrics().counter("postwarden_crowdsec_alerts_pushed_total",
+            context.metrics().counter("postwarden.crowdsec.alerts.pushed",
                     "Postwarden bans pushed to CrowdSec as alerts").increment(due.size());
             LOG.info("pushed {} ban(s) to CrowdSec", due.size());
         }, thread).whenComplete((v, e) -> {
@@ -213,7 +213,7 @@ public final class CrowdSecListener implements Listener {
         }
 
         void register(PostwardenMetrics m) {
-            m.gauge("postwarden_crowdsec_lapi_up", "1 when the last round with the CrowdSec LAPI succeeded",
+            m.gauge("postwarden.crowdsec.lapi.up", "1 when the last round with the CrowdSec LAPI succeeded",
                     () -> up && everUp ? 1 : 0, "direction", name);
         }
 
@@ -231,7 +231,7 @@ public final class CrowdSecListener implements Listener {
                     everUp = true;
                     return;
                 }
-                m.counter("postwarden_crowdsec_errors_total", "failed rounds with the CrowdSec LAPI", "direction",
+                m.counter("postwarden.crowdsec.errors", "failed rounds with the CrowdSec LAPI", "direction",
                         name).increment();
                 if (up) {
                     LOG.warn("CrowdSec LAPI {} failed ({}): {}; {}", url, name, cause(e).toString(),

@@ -219,7 +219,7 @@ final class DecisionSync {
     }
 
     private void count(String result) {
-        metrics.counter("postwarden_crowdsec_decisions_total",
+        metrics.counter("postwarden.crowdsec.decisions",
                 "CrowdSec decisions read from the LAPI stream, by what was done with them", "result", result)
                 .increment();
     }
