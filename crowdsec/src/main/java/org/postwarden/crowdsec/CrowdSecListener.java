@@ -80,7 +80,9 @@ public final class CrowdSecListener implements Listener {
             push = new BanPush(config.source().scenarioPrefix());
         }
         httpThreads = Executors.newFixedThreadPool(2, r -> daemon(r, "postwarden-crowdsec-http"));
-        lapi = new Lapi(HttpClient.newBuilder().executor(httpThreads).connectTimeout(config.timeout()).build(),
+        // HTTP/1.1: the JDK's default h2c upgrade on a POST loses the body with the LAPI's Go server
+        lapi = new Lapi(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(httpThreads)
+                .connectTimeout(config.timeout()).build(),
                 config.lapiUrl(), config.timeout());
         thread = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "postwarden-crowdsec"));
         if (sync != null) {

@@ -54,6 +54,7 @@ final class StoreLimitsValidator {
     private static Duration quotas(PostwardenConfig.Limits l, Problems p) {
         Duration longest = Duration.ZERO;
         java.util.Set<String> seen = new java.util.HashSet<>();
+        java.util.Set<String> extra = new java.util.HashSet<>();
         if (p.present("limits.domains", l.domains())) {
             for (int i = 0; i < l.domains().size(); i++) {
                 String k = "limits.domains[" + i + "]";
@@ -73,6 +74,8 @@ final class StoreLimitsValidator {
                 }
                 longest = Problems.longer(longest, userLimits(k + ".mailbox", d.mailbox(), p));
                 longest = Problems.longer(longest, userLimits(k + ".pool", d.pool(), p));
+                windows(d.mailbox(), extra);
+                windows(d.pool(), extra);
             }
         }
         seen.clear();
@@ -87,12 +90,37 @@ final class StoreLimitsValidator {
                 if (!seen.add(u.user())) {
                     p.fail(k + ".user", u.user(), "each user once");
                 }
-                longest = Problems.longer(longest, userLimits(k, new PostwardenConfig.UserLimits(
+                PostwardenConfig.UserLimits own = new PostwardenConfig.UserLimits(
                         u.messages() == null ? java.util.List.of() : u.messages(),
-                        u.recipients() == null ? java.util.List.of() : u.recipients()), p));
+                        u.recipients() == null ? java.util.List.of() : u.recipients());
+                longest = Problems.longer(longest, userLimits(k, own, p));
+                windows(own, extra);
             }
         }
+        if (extra.size() > MAX_LAYER_WINDOWS) {
+            p.fail("limits.users", extra.size() + " distinct windows", "at most " + MAX_LAYER_WINDOWS
+                    + " distinct (type, window) pairs in limits.domains and limits.users together (each is a "
+                    + "counter every SASL user keeps)");
+        }
         return longest;
+    }
+
+    private static final int MAX_LAYER_WINDOWS = 24;
+
+    private static void windows(PostwardenConfig.UserLimits u, java.util.Set<String> out) {
+        if (u == null) {
+            return;
+        }
+        for (var w : u.messages() == null ? java.util.List.<PostwardenConfig.Window>of() : u.messages()) {
+            if (w != null && w.window() != null) {
+                out.add("m" + w.window().toSeconds());
+            }
+        }
+        for (var w : u.recipients() == null ? java.util.List.<PostwardenConfig.Window>of() : u.recipients()) {
+            if (w != null && w.window() != null) {
+                out.add("r" + w.window().toSeconds());
+            }
+        }
     }
 
     private static Duration userLimits(String key, PostwardenConfig.UserLimits u, Problems p) {
