@@ -20,6 +20,9 @@ import java.util.concurrent.CompletionException;
  */
 final class Lapi {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** NAME/VERSION: the LAPI refuses a machine's login with a User-Agent it cannot read a version from. */
+    static final String USER_AGENT = "postwarden/" + java.util.Objects.requireNonNullElse(
+            Lapi.class.getPackage().getImplementationVersion(), "0.1.0");
     private final HttpClient http;
     private final URI base;
     private final Duration timeout;
@@ -74,7 +77,7 @@ final class Lapi {
     }
 
     private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("User-Agent", "postwarden");
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("User-Agent", USER_AGENT);
     }
 
     private CompletableFuture<JsonNode> send(HttpRequest r) {
