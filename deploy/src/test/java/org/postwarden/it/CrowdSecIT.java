@@ -221,7 +221,7 @@ class CrowdSecIT {
         assertEquals("ban", d.path("type").asText(), d.toString());
         assertEquals("postwarden", d.path("origin").asText(), d.toString());
         assertEquals("postwarden/admin", d.path("scenario").asText(), d.toString());
-        assertTrue(lapi.cscli("alerts", "list", "-o", "json", "--ip", OWN).contains("Postwarden ban of " + OWN),
+        assertTrue(lapi.cscli("alerts", "list", "-a", "-o", "json", "--ip", OWN).contains("Postwarden ban of " + OWN),
                 "the alert is there too");
         // the stream brings it back: recognised as Postwarden's own, it stays an admin ban, not a CrowdSec one
         await(() -> daemon.metric("postwarden_crowdsec_decisions_total", "result=\"own\"") >= 1,
