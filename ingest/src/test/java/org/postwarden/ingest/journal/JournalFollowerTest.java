@@ -75,7 +75,7 @@ class JournalFollowerTest {
     }
 
     JournalFollower follower() {
-        PostwardenConfig.Journal j = config.journal();
+        PostwardenConfig.Journal j = config.ingest().journal();
         return new JournalFollower(j, config.ingest().maxLineLength(), Path.of(j.cursorPath()), pipeline);
     }
 
@@ -119,8 +119,9 @@ class JournalFollowerTest {
         assertEquals(before, score("203.0.113.5"), 1e-9, "nothing read twice");
         assertTrue(score("203.0.113.6") > 0, "postfix/submission/smtpd after the cursor is read");
         assertTrue(second.cursor().contains(";i=1a2b8;"), second.cursor());
-        assertEquals(1, lines("ignored") - 1, "the non-UTF-8 MESSAGE (a byte array) is read and parsed, of no "
-                + "interest like the first entry's connect line");
+        assertEquals(5, lines("event") + lines("ignored"), "the five trusted entries went to the parsers, the "
+                + "non-UTF-8 MESSAGE (a byte array) too");
+        assertEquals(3, lines("untrusted"), "the second run read no old entry again");
         List<String> argv = Files.readAllLines(dir.resolve("argv"));
         assertEquals(2, argv.size());
         assertTrue(argv.get(0).contains("--follow --output=json --no-pager -u postfix.service -u postfix@*.service "
