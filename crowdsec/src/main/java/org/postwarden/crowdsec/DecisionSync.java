@@ -19,8 +19,8 @@ import java.util.Set;
 /**
  * Applies answers of the LAPI decision stream to the engine's bans. A new decision of a wanted type on an Ip or
  * Range bans that address or network with reason {@value #REASON} until the decision expires (never shortening a
- * longer ban of Postwarden's own); a deleted one lifts the ban once no other decision holds it, and only a ban
- * that came from CrowdSec. The startup answer is the whole set: a {@value #REASON} ban it no longer holds (deleted
+ * longer ban, and never banning again what is already banned as long); a deleted one lifts the ban once no other
+ * decision holds it, and only a ban that came from CrowdSec. The startup answer is the whole set: a {@value #REASON} ban it no longer holds (deleted
  * while Postwarden was down) is lifted. Decisions whose scenario starts with {@code ownPrefix} are Postwarden's
  * own bans pushed back to it ({@link BanPush}) and are ignored.
  *
@@ -99,9 +99,16 @@ final class DecisionSync {
             }
             seen.add(target);
             long until = now + left.toMillis();
-            Ban own = active.get(target.toString());
-            if (own != null && !REASON.equals(own.reason()) && own.untilMillis() >= until) {
-                count("kept-own");
+            Ban existing = active.get(target.toString());
+            if (existing != null && existing.untilMillis() >= until) {
+                if (!REASON.equals(existing.reason())) {
+                    count("kept-own");
+                    continue;
+                }
+                // already banned at least this long by CrowdSec (another decision, or the startup answer after a
+                // restart): hold the decision, never shorten the ban or count another offense
+                hold(target, d.path("id").asLong(-1), until);
+                count("held");
                 continue;
             }
             try {
@@ -114,10 +121,7 @@ final class DecisionSync {
                 skipped++;
                 continue;
             }
-            Map<Long, Long> ids = held.computeIfAbsent(target, k -> new HashMap<>());
-            if (ids.put(d.path("id").asLong(-1), until) == null) {
-                decisions++;
-            }
+            hold(target, d.path("id").asLong(-1), until);
             count("banned");
             banned++;
         }
@@ -134,6 +138,12 @@ final class DecisionSync {
             }
         }
         return new Result(banned, lifted, skipped);
+    }
+
+    private void hold(Cidr target, long id, long until) {
+        if (held.computeIfAbsent(target, k -> new HashMap<>()).put(id, until) == null) {
+            decisions++;
+        }
     }
 
     /** How many decisions hold bans now. */

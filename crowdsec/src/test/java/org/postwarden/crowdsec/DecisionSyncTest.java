@@ -124,6 +124,27 @@ class DecisionSyncTest {
     }
 
     @Test
+    void aSecondDecisionNeverShortensTheBanAndARestartCountsNoNewOffense() throws Exception {
+        sync.apply(answer(List.of(decision(1, "Ip", "203.0.113.9", "ban", "4h"),
+                decision(2, "Ip", "203.0.113.9", "ban", "1h")), null), true);
+        Ban b = ban("203.0.113.9/32");
+        assertEquals(time.millis() + Duration.ofHours(4).toMillis(), b.untilMillis(), "the longer decision holds");
+        assertEquals(1, b.offense());
+        assertEquals(2, sync.decisions());
+        sync.apply(answer(null, List.of(decision(2, "Ip", "203.0.113.9", "ban", "1h"))), false);
+        assertEquals(b.untilMillis(), ban("203.0.113.9/32").untilMillis(), "decision 1 still holds it");
+
+        time.advance(Duration.ofMinutes(1));
+        DecisionSync fresh = new DecisionSync(engine, time, List.of("ban"), 3, "", new PostwardenMetrics(registry));
+        fresh.apply(answer(List.of(decision(1, "Ip", "203.0.113.9", "ban", "3h59m")), null), true);
+        assertEquals(1, ban("203.0.113.9/32").offense(), "a restart's startup answer is no new offense");
+        assertEquals(2, counted("held"));
+        assertEquals(1, fresh.decisions());
+        fresh.apply(answer(null, List.of(decision(1, "Ip", "203.0.113.9", "ban", "3h59m"))), false);
+        assertNull(ban("203.0.113.9/32"), "the last decision deleted");
+    }
+
+    @Test
     void goDurations() {
         assertEquals(Duration.ofMillis(3_599_500), GoDuration.parse("59m59.5s"));
         assertEquals(Duration.ofHours(167).plusMinutes(59).plusSeconds(59), GoDuration.parse("167h59m59s"));
