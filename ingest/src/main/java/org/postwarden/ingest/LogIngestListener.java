@@ -98,10 +98,13 @@ public final class LogIngestListener implements Listener {
             try {
                 String before = journal.cursor();
                 int exit = journal.runOnce();
+                if (exit == -1) {
+                    return; // stopped
+                }
                 if (!java.util.Objects.equals(before, journal.cursor())) {
                     quiet = false; // it had been reading: this exit is news
                 }
-                if (!quiet && exit != -1) {
+                if (!quiet) {
                     LOG.warn("journalctl exited with {} ({}); running it again every {} from cursor {}", exit,
                             String.join(" ", journal.command()), delay, journal.cursor());
                 }

@@ -95,7 +95,7 @@ public final class JournalFollower implements AutoCloseable {
     /**
      * Runs journalctl once, reading its entries until it exits (or {@link #close}), then saves the cursor.
      *
-     * @return journalctl's exit status
+     * @return journalctl's exit status, -1 when stopped by {@link #close}
      */
     public int runOnce() throws IOException, InterruptedException {
         if (closed) {
@@ -135,7 +135,8 @@ public final class JournalFollower implements AutoCloseable {
         } finally {
             saveCursor();
         }
-        return p.waitFor();
+        int exit = p.waitFor();
+        return closed ? -1 : exit;
     }
 
     /** Handles one JSON entry. */
