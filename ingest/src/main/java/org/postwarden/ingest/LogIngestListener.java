@@ -1,6 +1,7 @@
 package org.postwarden.ingest;
 
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.ingest.journal.JournalFollower;
 import org.postwarden.ingest.source.FileFollower;
 import org.postwarden.ingest.source.Offsets;
 import org.postwarden.ingest.syslog.SyslogReceiver;
@@ -33,6 +34,8 @@ public final class LogIngestListener implements Listener {
     private Offsets offsets;
     private ScheduledExecutorService files;
     private SyslogReceiver syslog;
+    private JournalFollower journal;
+    private Thread journalThread;
     private long lastSave;
 
     public LogIngestListener(DaemonContext context) {
@@ -43,7 +46,7 @@ public final class LogIngestListener implements Listener {
     /** Whether {@code c} asks for any log source. */
     static boolean wanted(PostwardenConfig c) {
         PostwardenConfig.Ingest i = c.ingest();
-        return !i.files().isEmpty() || !i.dockerJson().isEmpty() || i.syslog().enabled();
+        return !i.files().isEmpty() || !i.dockerJson().isEmpty() || i.syslog().enabled() || i.journal().enabled();
     }
 
     @Override
@@ -74,6 +77,52 @@ public final class LogIngestListener implements Listener {
         if (config.syslog().enabled()) {
             syslog = new SyslogReceiver(config.syslog(), pipeline);
             syslog.start();
+        }
+        if (config.journal().enabled()) {
+            PostwardenConfig.Journal j = config.journal();
+            journal = new JournalFollower(j, config.maxLineLength(),
+                    j.cursorPath().isBlank() ? null : Path.of(j.cursorPath()), pipeline);
+            journalThread = new Thread(() -> followJournal(j.restartDelay()), "postwarden-ingest-journal");
+            journalThread.setDaemon(true);
+            journalThread.start();
+        }
+    }
+
+    /**
+     * Runs journalctl again and again (after {@code delay}) until stopped, resuming from its cursor; an exit is
+     * logged once, not again until a run has read entries.
+     */
+    private void followJournal(Duration delay) {
+        boolean quiet = false;
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                String before = journal.cursor();
+                int exit = journal.runOnce();
+                if (exit == -1) {
+                    return; // stopped
+                }
+                if (!java.util.Objects.equals(before, journal.cursor())) {
+                    quiet = false; // it had been reading: this exit is news
+                }
+                if (!quiet) {
+                    LOG.warn("journalctl exited with {} ({}); running it again every {} from cursor {}", exit,
+                            String.join(" ", journal.command()), delay, journal.cursor());
+                }
+                quiet = true;
+            } catch (java.io.IOException e) {
+                if (!quiet) {
+                    LOG.warn("cannot run journalctl ({}): {}; trying again every {}", String.join(" ",
+                            journal.command()), e.toString(), delay);
+                }
+                quiet = true;
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                Thread.sleep(delay.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
         }
     }
 
@@ -111,6 +160,16 @@ public final class LogIngestListener implements Listener {
         if (offsets != null) {
             offsets.save();
         }
+        if (journal != null) {
+            journal.close();
+            journalThread.interrupt();
+            try {
+                journalThread.join(grace.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            journal.saveCursor();
+        }
     }
 
     @Override
@@ -124,6 +183,9 @@ public final class LogIngestListener implements Listener {
         }
         if (syslog != null) {
             parts.add(syslog.describe());
+        }
+        if (journal != null) {
+            parts.add("journal " + String.join(" ", journal.command()));
         }
         return String.join(", ", parts);
     }

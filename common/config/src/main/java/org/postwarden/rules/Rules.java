@@ -39,6 +39,7 @@ public final class Rules {
     private final List<Pattern> genericHelo;
     private final Map<KeyLevel, CounterLayout> layouts = new EnumMap<>(KeyLevel.class);
     private final CounterLayout userLayout;
+    private final UserQuotas quotas;
     private final CounterLayout contentLayout;
     private final Map<Signal, Double> weights = new EnumMap<>(Signal.class);
     private final DnsblSettings dnsbl;
@@ -64,10 +65,8 @@ public final class Rules {
         layouts.put(KeyLevel.HOST, layout(c.limits().host()));
         layouts.put(KeyLevel.SUBNET, layout(c.limits().subnet()));
         layouts.put(KeyLevel.WIDE, layout(c.limits().wide()));
-        List<CounterLayout.Slot> u = new ArrayList<>();
-        slots(u, CounterType.MESSAGES, c.limits().saslUser().messages());
-        slots(u, CounterType.RECIPIENTS, c.limits().saslUser().recipients());
-        this.userLayout = new CounterLayout(u);
+        this.quotas = new UserQuotas(c.limits());
+        this.userLayout = quotas.layout();
         List<CounterLayout.Slot> content = new ArrayList<>();
         slots(content, CounterType.MESSAGES, c.milter().identicalMessages());
         this.contentLayout = new CounterLayout(content);
@@ -361,6 +360,11 @@ public final class Rules {
 
     public CounterLayout userLayout() {
         return userLayout;
+    }
+
+    /** The layered outbound quotas of SASL users ({@code limits.sasl-user}, {@code domains}, {@code users}). */
+    public UserQuotas quotas() {
+        return quotas;
     }
 
     /** Windows of {@code milter.identical-messages}: messages per authenticated user and content fingerprint. */

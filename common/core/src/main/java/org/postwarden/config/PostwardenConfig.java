@@ -25,7 +25,8 @@ public record PostwardenConfig(
         Bans bans,
         Outbound outbound,
         Greylist greylist,
-        AuthPolicy authPolicy) {
+        AuthPolicy authPolicy,
+        CrowdSec crowdsec) {
 
     /** Policy-delegation listener. */
     public record Policy(boolean enabled, String listen, int maxLineLength, int maxAttributes, int maxRequestBytes,
@@ -103,7 +104,20 @@ public record PostwardenConfig(
     }
 
     /** Rate limits per key level and per SASL user. */
-    public record Limits(LevelLimits host, LevelLimits subnet, LevelLimits wide, UserLimits saslUser) {
+    public record Limits(LevelLimits host, LevelLimits subnet, LevelLimits wide, UserLimits saslUser,
+            List<DomainQuota> domains, List<UserQuota> users) {
+    }
+
+    /**
+     * Outbound quotas of one mail domain (the part of {@code sasl_username} after its last {@code @}):
+     * {@code mailbox} applies to each user of the domain that has no rule of its own (instead of
+     * {@code limits.sasl-user}); {@code pool} is one budget shared by all of them (null or empty: none).
+     */
+    public record DomainQuota(String domain, UserLimits mailbox, UserLimits pool) {
+    }
+
+    /** One SASL user's own quotas: replace the domain's mailbox default and {@code limits.sasl-user}. */
+    public record UserQuota(String user, List<Window> messages, List<Window> recipients) {
     }
 
     /** Windows for one client key level. */
@@ -185,7 +199,17 @@ public record PostwardenConfig(
      * {@code statePath}), Docker json-file logs, and a syslog receiver. Everything is off by default.
      */
     public record Ingest(List<String> files, List<String> dockerJson, Syslog syslog, Duration pollInterval,
-            int maxLineLength, String statePath, Duration maxLineAge) {
+            int maxLineLength, String statePath, Duration maxLineAge, Journal journal) {
+    }
+
+    /**
+     * The systemd journal as a log source: {@code command} (journalctl with {@code --follow --output=json}, the
+     * units as {@code -u UNIT} and the cursor as {@code --after-cursor}) is run and its JSON entries are parsed;
+     * only entries whose trusted fields ({@code _COMM}, {@code _SYSTEMD_UNIT}, {@code _UID}) name a Postfix or
+     * Dovecot process count. The last cursor is kept in {@code cursorPath}.
+     */
+    public record Journal(boolean enabled, List<String> command, List<String> units, List<String> commands,
+            List<Long> uids, String cursorPath, Duration restartDelay) {
     }
 
     /** Syslog receiver (RFC 3164 and 5424; TCP with octet counting or newline framing). "" disables a transport. */
@@ -335,5 +359,28 @@ public record PostwardenConfig(
      * {@code totalUsers} distinct failed users overall raises an alert (0: no overall alert).
      */
     public record AuthSpraying(int networkUsers, int totalUsers, Duration window) {
+    }
+
+    /**
+     * CrowdSec's Local API at {@code lapiUrl}, both ways: {@code bouncer} reads its decision stream into bans,
+     * {@code source} pushes Postwarden's own bans to it as alerts with decisions.
+     */
+    public record CrowdSec(String lapiUrl, Duration timeout, CrowdSecBouncer bouncer, CrowdSecSource source) {
+    }
+
+    /**
+     * The bouncer: polls {@code /v1/decisions/stream} every {@code pollInterval} with the API key read from
+     * {@code apiKeyFile}; decisions of {@code types} (and scope Ip or Range) become bans with reason "crowdsec".
+     */
+    public record CrowdSecBouncer(boolean enabled, String apiKeyFile, Duration pollInterval, List<String> types,
+            int maxDecisions) {
+    }
+
+    /**
+     * The source: every {@code interval}, Postwarden's new bans (not those that came from CrowdSec) are posted to
+     * {@code /v1/alerts} as alerts with a ban decision, logged in with the machine credentials of
+     * {@code credentialsFile} (as {@code cscli machines add NAME --auto -f FILE} writes it).
+     */
+    public record CrowdSecSource(boolean enabled, String credentialsFile, Duration interval, String scenarioPrefix) {
     }
 }

@@ -307,13 +307,22 @@ public final class AdminQueries {
                 + x.detail() + "; " + x.heldMessages() + " message(s) held"));
         outboundProfile("user:" + user, status);
         boolean known = store().knownUser(user);
-        CounterLayout layout = r.userLayout();
-        long[] counts = known ? store().userEstimates(user) : new long[layout.size()];
+        List<AdminViews.QuotaLayerView> quotas = new ArrayList<>();
+        for (org.postwarden.rules.UserQuotas.Layer layer : r.quotas().of(user)) {
+            long[] c = store().knownUser(layer.key()) ? store().userEstimates(layer.key()) : new long[0];
+            List<AdminViews.CounterView> views = new ArrayList<>();
+            for (org.postwarden.rules.UserQuotas.Limit l : layer.limits()) {
+                long n = l.slot() < c.length ? c[l.slot()] : 0;
+                views.add(new AdminViews.CounterView(l.type().label(), Durations.format(Duration.ofSeconds(
+                        l.windowSeconds())), l.windowSeconds(), n, l.max(), n > l.max()));
+            }
+            quotas.add(new AdminViews.QuotaLayerView(layer.name(), layer.rule(), layer.key(), views));
+        }
         List<DecisionView> decisions = recent.ofUser(user, EXPLAIN_DECISIONS).stream()
                 .map(e -> AdminViews.decision(e, now)).toList();
-        return new UserExplanation(user, AdminViews.iso(now), status, known, AdminViews.counters(layout, counts),
+        return new UserExplanation(user, AdminViews.iso(now), status, known, quotas.get(0).counters(),
                 NetworkScores.userSendingScore(store(), user), s.orElse(null), decisions, recent.capacity(),
-                engine.auth().explain(user, r, store()));
+                engine.auth().explain(user, r, store()), quotas);
     }
 
     private long age(long at) {

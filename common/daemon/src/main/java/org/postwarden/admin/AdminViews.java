@@ -87,7 +87,16 @@ public final class AdminViews {
      */
     public record UserExplanation(String user, String at, List<String> status, boolean known,
             List<CounterView> counters, double sendingScore, Suspensions.Suspension suspension,
-            List<DecisionView> decisions, int historyCapacity, org.postwarden.engine.AuthPolicy.UserLogins logins) {
+            List<DecisionView> decisions, int historyCapacity, org.postwarden.engine.AuthPolicy.UserLogins logins,
+            List<QuotaLayerView> quotas) {
+    }
+
+    /**
+     * One outbound quota layer that applies to a SASL user: {@code layer} is {@code user}, {@code domain},
+     * {@code sasl-user} or {@code pool}; {@code rule} the configuration key; {@code counted} the store key its counts
+     * are under (the user, or {@code @domain} for the pool).
+     */
+    public record QuotaLayerView(String layer, String rule, String counted, List<CounterView> counters) {
     }
 
     /** A client key and its score, for the report. */

@@ -135,6 +135,10 @@ final class EventRecorder {
     private static void countUser(EvaluationContext ctx, CounterType type, int n) {
         if (ctx.event().authenticated()) {
             ctx.store().countUser(ctx.event().saslUsername(), type, n);
+            String pool = ctx.rules().quotas().poolKeyOf(ctx.event().saslUsername());
+            if (pool != null) {
+                ctx.store().countUser(pool, type, n);
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ import org.postwarden.model.Signal;
 import org.postwarden.model.SmtpStage;
 import org.postwarden.reputation.CounterLayout;
 import org.postwarden.reputation.CounterType;
+import org.postwarden.rules.UserQuotas;
 import org.postwarden.text.LogSafe;
 import org.postwarden.verdict.Action;
 
@@ -19,7 +20,8 @@ import java.util.List;
  * reported); in an authenticated session that signal scores the user, not the address.
  *
  * <p>Whose counts: an authenticated session is judged by the user's own sending (the {@code limits.sasl-user}
- * quotas), not by what its address or network sent; a client in {@code networks.trusted} by its own host counts,
+ * quotas in layers: its own {@code limits.users} rule, else its domain's mailbox quota, else
+ * {@code limits.sasl-user}; and its domain's shared pool), not by what its address or network sent; a client in {@code networks.trusted} by its own host counts,
  * not its neighbours' (subnet and wide levels); a submission service before AUTH not at all (only a ban of the
  * host refuses it there). Counting goes on in every case.
  */
@@ -43,8 +45,9 @@ public final class RateLimitCheck implements Check {
         }
         String user = ctx.event().saslUsername();
         if (!user.isEmpty() && !ctx.rules().allowlistedUser(user)) {
-            exceeded |= compare(ctx, ctx.rules().userLayout(), ctx.store().userEstimates(user), "sasl-user",
-                    "user " + LogSafe.escape(user, 64));
+            for (UserQuotas.Layer layer : ctx.rules().quotas().of(user)) {
+                exceeded |= compare(ctx, layer, ctx.store().userEstimates(layer.key()), user);
+            }
         }
         if (exceeded && !ctx.repeat()) {
             ctx.signal(Signal.LIMIT_EXCEEDED, "rate limit exceeded");
@@ -64,6 +67,24 @@ public final class RateLimitCheck implements Check {
             case MESSAGES -> st == SmtpStage.MAIL || st == SmtpStage.RCPT || st == SmtpStage.DATA
                     || st == SmtpStage.END_OF_MESSAGE;
         };
+    }
+
+    /** One quota layer of a SASL user ({@code sasl-user}, {@code domain}, {@code user} or the domain's {@code pool}). */
+    private static boolean compare(EvaluationContext ctx, UserQuotas.Layer layer, long[] counts, String user) {
+        boolean exceeded = false;
+        String who = layer.name().equals("pool") ? "domain " + LogSafe.escape(layer.key().substring(1), 64)
+                + " (user " + LogSafe.escape(user, 64) + ")" : "user " + LogSafe.escape(user, 64);
+        for (UserQuotas.Limit l : layer.limits()) {
+            long n = l.slot() < counts.length ? counts[l.slot()] : 0;
+            if (n > l.max() && enforcedAt(l.type(), ctx)) {
+                String window = Durations.format(Duration.ofSeconds(l.windowSeconds()));
+                ctx.find(l.type().label(), Action.DEFER, n, l.max(),
+                        "rate limit: more than " + l.max() + " " + l.type().label() + " per " + window + " per "
+                                + layer.name() + " (" + who + ")");
+                exceeded = true;
+            }
+        }
+        return exceeded;
     }
 
     private static boolean compare(EvaluationContext ctx, CounterLayout layout, long[] counts, String level,

@@ -224,13 +224,19 @@ final class Human {
         line("suspension: " + (s == null || s.isNull() ? "none" : "since " + text(s, "sinceMillis") + " ("
                 + text(s, "reason") + ")"));
         line("");
-        line("outbound quotas (limits.sasl-user):");
+        line("outbound quotas (the layers that apply, each counted on its own):");
         List<List<String>> rows = new ArrayList<>();
-        for (JsonNode c : j.path("counters")) {
-            rows.add(List.of(text(c, "type"), text(c, "window"), text(c, "count"), text(c, "max"),
-                    c.path("exceeded").asBoolean() ? "EXCEEDED" : ""));
+        for (JsonNode q : j.path("quotas")) {
+            String layer = text(q, "layer") + " (" + text(q, "rule") + ")";
+            if (q.path("counters").isEmpty()) {
+                rows.add(List.of(layer, "-", "-", "-", "-", "no limit"));
+            }
+            for (JsonNode c : q.path("counters")) {
+                rows.add(List.of(layer, text(c, "type"), text(c, "window"), text(c, "count"), text(c, "max"),
+                        c.path("exceeded").asBoolean() ? "EXCEEDED" : ""));
+            }
         }
-        table(List.of("COUNTER", "WINDOW", "COUNT", "MAX", ""), rows);
+        table(List.of("LAYER", "COUNTER", "WINDOW", "COUNT", "MAX", ""), rows);
         line("sending score (its own signals, e.g. quota overruns; never added to its addresses): "
                 + num(j.path("sendingScore").asDouble()));
         logins(j.path("logins"));

@@ -33,5 +33,6 @@ final class ConfigValidator {
         p.ifPresent("helo", c.helo(), s -> ChecksHeloValidator.helo(s, p));
         p.ifPresent("greylist", c.greylist(), s -> GreylistValidator.validate(s, c.policy(), c.milter(), p));
         p.ifPresent("auth-policy", c.authPolicy(), s -> AuthPolicyValidator.validate(s, p));
+        p.ifPresent("crowdsec", c.crowdsec(), s -> CrowdSecValidator.validate(s, p));
     }
 }

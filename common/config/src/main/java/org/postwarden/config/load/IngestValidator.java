@@ -17,6 +17,30 @@ final class IngestValidator {
         p.filePath("ingest.state-path", in.statePath(), "a file path, or \"\" to always start at the end");
         p.duration("ingest.max-line-age", in.maxLineAge(), Duration.ZERO, Duration.ofDays(365));
         p.ifPresent("ingest.syslog", in.syslog(), s -> syslog(s, p));
+        p.ifPresent("ingest.journal", in.journal(), j -> journal(j, p));
+    }
+
+    private static void journal(PostwardenConfig.Journal j, Problems p) {
+        p.strings("ingest.journal.command", j.command());
+        if (j.command() != null && j.command().isEmpty()) {
+            p.fail("ingest.journal.command", "[]", "a command, e.g. [journalctl]");
+        }
+        p.each("ingest.journal.units", j.units(), u -> u == null || !u.matches("[A-Za-z0-9@._:*\\\\-]{1,256}")
+                ? "a systemd unit name or glob, e.g. postfix@*.service" : null);
+        p.strings("ingest.journal.commands", j.commands());
+        if (j.enabled() && j.units() != null && j.commands() != null && j.units().isEmpty()
+                && j.commands().isEmpty()) {
+            p.fail("ingest.journal.units", "[]", "at least one unit or command when ingest.journal.enabled is true");
+        }
+        if (p.present("ingest.journal.uids", j.uids())) {
+            for (int i = 0; i < j.uids().size(); i++) {
+                Long u = j.uids().get(i);
+                p.require("ingest.journal.uids[" + i + "]", u, u != null && u >= 0 && u <= 4_294_967_294L,
+                        "a user id from 0 to 4294967294");
+            }
+        }
+        p.filePath("ingest.journal.cursor-path", j.cursorPath(), "a file path, or \"\" to always start at the end");
+        p.duration("ingest.journal.restart-delay", j.restartDelay(), Duration.ofMillis(100), Duration.ofHours(1));
     }
 
     private static String path(String s) {

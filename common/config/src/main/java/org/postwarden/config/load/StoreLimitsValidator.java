@@ -38,6 +38,7 @@ final class StoreLimitsValidator {
             longest = Problems.longer(longest, p.windows("limits.sasl-user.messages", l.saslUser().messages()));
             longest = Problems.longer(longest, p.windows("limits.sasl-user.recipients", l.saslUser().recipients()));
         }
+        longest = Problems.longer(longest, quotas(l, p));
         if (store != null && store.idleExpiry() != null && longest.compareTo(store.idleExpiry()) > 0) {
             p.fail("store.idle-expiry", Durations.format(store.idleExpiry()),
                     "at least the longest limit window (" + Durations.format(longest) + ")");
@@ -52,5 +53,87 @@ final class StoreLimitsValidator {
         Duration longest = p.windows(key + ".connections", l.connections());
         longest = Problems.longer(longest, p.windows(key + ".messages", l.messages()));
         return Problems.longer(longest, p.windows(key + ".recipients", l.recipients()));
+    }
+
+    /** {@code limits.domains} and {@code limits.users}: the layered outbound quotas; returns their longest window. */
+    private static Duration quotas(PostwardenConfig.Limits l, Problems p) {
+        Duration longest = Duration.ZERO;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        java.util.Set<String> extra = new java.util.HashSet<>();
+        if (p.present("limits.domains", l.domains())) {
+            for (int i = 0; i < l.domains().size(); i++) {
+                String k = "limits.domains[" + i + "]";
+                PostwardenConfig.DomainQuota d = l.domains().get(i);
+                if (d == null) {
+                    p.fail(k, null, "{domain: NAME, mailbox: {...}, pool: {...}}");
+                    continue;
+                }
+                if (d.domain() == null || !d.domain().matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})")
+                        || d.domain().contains("..")) {
+                    p.fail(k + ".domain", d.domain(), "a mail domain like example.com");
+                } else if (!seen.add(d.domain().toLowerCase(java.util.Locale.ROOT))) {
+                    p.fail(k + ".domain", d.domain(), "each domain once");
+                }
+                if (d.mailbox() == null && d.pool() == null) {
+                    p.fail(k, d.domain(), "a mailbox quota, a pool, or both");
+                }
+                longest = Problems.longer(longest, userLimits(k + ".mailbox", d.mailbox(), p));
+                longest = Problems.longer(longest, userLimits(k + ".pool", d.pool(), p));
+                windows(d.mailbox(), extra);
+                windows(d.pool(), extra);
+            }
+        }
+        seen.clear();
+        if (p.present("limits.users", l.users())) {
+            for (int i = 0; i < l.users().size(); i++) {
+                String k = "limits.users[" + i + "]";
+                PostwardenConfig.UserQuota u = l.users().get(i);
+                if (u == null || u.user() == null || u.user().isBlank()) {
+                    p.fail(k + ".user", u == null ? null : u.user(), "a SASL user name");
+                    continue;
+                }
+                if (!seen.add(u.user())) {
+                    p.fail(k + ".user", u.user(), "each user once");
+                }
+                PostwardenConfig.UserLimits own = new PostwardenConfig.UserLimits(
+                        u.messages() == null ? java.util.List.of() : u.messages(),
+                        u.recipients() == null ? java.util.List.of() : u.recipients());
+                longest = Problems.longer(longest, userLimits(k, own, p));
+                windows(own, extra);
+            }
+        }
+        if (extra.size() > MAX_LAYER_WINDOWS) {
+            p.fail("limits.users", extra.size() + " distinct windows", "at most " + MAX_LAYER_WINDOWS
+                    + " distinct (type, window) pairs in limits.domains and limits.users together (each is a "
+                    + "counter every SASL user keeps)");
+        }
+        return longest;
+    }
+
+    private static final int MAX_LAYER_WINDOWS = 24;
+
+    private static void windows(PostwardenConfig.UserLimits u, java.util.Set<String> out) {
+        if (u == null) {
+            return;
+        }
+        for (var w : u.messages() == null ? java.util.List.<PostwardenConfig.Window>of() : u.messages()) {
+            if (w != null && w.window() != null) {
+                out.add("m" + w.window().toSeconds());
+            }
+        }
+        for (var w : u.recipients() == null ? java.util.List.<PostwardenConfig.Window>of() : u.recipients()) {
+            if (w != null && w.window() != null) {
+                out.add("r" + w.window().toSeconds());
+            }
+        }
+    }
+
+    private static Duration userLimits(String key, PostwardenConfig.UserLimits u, Problems p) {
+        if (u == null) {
+            return Duration.ZERO;
+        }
+        Duration longest = u.messages() == null ? Duration.ZERO : p.windows(key + ".messages", u.messages());
+        return Problems.longer(longest, u.recipients() == null ? Duration.ZERO
+                : p.windows(key + ".recipients", u.recipients()));
     }
 }
