@@ -113,6 +113,11 @@ public final class LogIngestListener implements Listener {
         }
     }
 
+    /** The syslog receiver, or null when it is off or not started (for tests). */
+    public SyslogReceiver syslog() {
+        return syslog;
+    }
+
     @Override
     public String address() {
         List<String> parts = new ArrayList<>();

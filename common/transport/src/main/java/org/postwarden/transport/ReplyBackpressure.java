@@ -62,7 +62,12 @@ public final class ReplyBackpressure extends ChannelDuplexHandler {
         }
         awaiting++;
         shared.changed(1, 0);
-        return update();
+        if (!update()) {
+            awaiting--; // dropped: its reply never comes
+            shared.changed(-1, 0);
+            return false;
+        }
+        return true;
     }
 
     /** The reply of an accepted request is being written now (or will not be). */
@@ -104,6 +109,14 @@ public final class ReplyBackpressure extends ChannelDuplexHandler {
         });
         c.write(msg, p);
         update();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext c) throws Exception {
+        // requests whose decision is still running when the connection goes: their replies are never written
+        shared.changed(-awaiting, 0);
+        awaiting = 0;
+        super.channelInactive(c);
     }
 
     @Override

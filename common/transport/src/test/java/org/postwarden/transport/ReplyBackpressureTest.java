@@ -78,6 +78,7 @@ class ReplyBackpressureTest {
         assertEquals("more than 3 replies queued for a client that does not read them (policy.max-queued-replies)",
                 end.caught.get(0).getMessage());
         assertEquals(4, shared.peakReplies(), "counted up to the one that crossed, no further");
+        assertEquals(0, shared.replies(), "the closed connection's unanswered requests are given back");
         ch.finishAndReleaseAll();
     }
 
