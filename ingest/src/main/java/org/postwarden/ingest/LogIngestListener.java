@@ -74,6 +74,9 @@ public final class LogIngestListener implements Listener {
         if (config.syslog().enabled()) {
             syslog = new SyslogReceiver(config.syslog(), pipeline);
             syslog.start();
+            if (syslog.inputBudget() != null) {
+                syslog.inputBudget().register(context.metrics());
+            }
         }
     }
 
