@@ -63,8 +63,10 @@ public final class ReplyBackpressure extends ChannelDuplexHandler {
         awaiting++;
         shared.changed(1, 0);
         if (!update()) {
-            awaiting--; // dropped: its reply never comes
-            shared.changed(-1, 0);
+            if (awaiting > 0) { // dropped: its reply never comes (unless the close already gave everything back)
+                awaiting--;
+                shared.changed(-1, 0);
+            }
             return false;
         }
         return true;
