@@ -6,12 +6,13 @@ import org.postwarden.authpolicy.codec.ApiSecret;
 import org.postwarden.authpolicy.codec.AuthPolicyReplyEncoder;
 import org.postwarden.authpolicy.codec.AuthPolicyRequestDecoder;
 import org.postwarden.authpolicy.codec.BoundedAggregator;
-import org.postwarden.authpolicy.codec.RequestDeadline;
 import org.postwarden.authpolicy.handler.AuthPolicyHandler;
 import org.postwarden.config.PostwardenConfig;
 import org.postwarden.runtime.DaemonContext;
 import org.postwarden.transport.ConnectionLimit;
 import org.postwarden.transport.IdleClose;
+import org.postwarden.transport.InputBudget;
+import org.postwarden.transport.RequestDeadline;
 import org.postwarden.transport.TcpListener;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,6 +31,7 @@ public final class AuthPolicyListener extends TcpListener {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ConnectionLimit limit;
     private final AuthPolicyReplyEncoder encoder = new AuthPolicyReplyEncoder();
+    private final InputBudget budget;
     private ApiSecret secret;
 
     public AuthPolicyListener(DaemonContext context) {
@@ -37,6 +39,13 @@ public final class AuthPolicyListener extends TcpListener {
         this.context = context;
         this.config = context.startConfig().authPolicy();
         this.limit = ConnectionLimit.forListener(NAME, config.maxConnections(), context.metrics());
+        this.budget = new InputBudget(NAME, config.maxBufferedBytes(), "auth-policy.max-buffered-bytes")
+                .register(context.metrics());
+    }
+
+    /** The buffered input of all connections (for tests). */
+    public InputBudget inputBudget() {
+        return budget;
     }
 
     /** Reads the API secret (when configured), then binds. */
@@ -51,7 +60,7 @@ public final class AuthPolicyListener extends TcpListener {
         ch.pipeline()
                 .addLast("limit", limit)
                 .addLast("idle", new IdleClose(NAME, config.idleTimeout()))
-                .addLast("deadline", new RequestDeadline(config.requestTimeout()))
+                .addLast("deadline", new RequestDeadline(config.requestTimeout(), "auth-policy.request-timeout", budget))
                 .addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADERS, 8192))
                 .addLast("aggregator", new BoundedAggregator(config.maxRequestBytes()))
                 .addLast("decoder", new AuthPolicyRequestDecoder(secret))

@@ -5,7 +5,9 @@
  * {@code {"status":N,"msg":"..."}}.
  *
  * <p>Pipeline per connection: connection limit → idle close → request deadline (a request must be complete within
- * {@code auth-policy.request-timeout} of its first byte) → Netty's HTTP codec (request line 4 KiB, headers 8 KiB) →
+ * {@code auth-policy.request-timeout} of its first byte, and its bytes count against
+ * {@code auth-policy.max-buffered-bytes} over all connections until then: the transport's {@code RequestDeadline}
+ * and {@code InputBudget}) → Netty's HTTP codec (request line 4 KiB, headers 8 KiB) →
  * bounded aggregation ({@code auth-policy.max-request-bytes}) → {@code AuthPolicyRequestDecoder} (method, command,
  * API header, bounded JSON) → {@code AuthPolicyReplyEncoder} → {@code AuthPolicyHandler}. Many requests per
  * connection (keep-alive), answered in order.

@@ -230,6 +230,26 @@ class AuthPolicyListenerTest {
     }
 
     @Test
+    void unfinishedRequestsOverTheBudgetAreAnswered503() throws Exception {
+        InetSocketAddress a = start("", "  max-buffered-bytes: 2048\n", null);
+        String half = "POST /?command=allow HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + "p".repeat(1400);
+        try (Socket one = new Socket(a.getAddress(), a.getPort()); Socket two = new Socket(a.getAddress(), a.getPort())) {
+            one.getOutputStream().write(half.getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 500 && listener.inputBudget().held() < half.length(); i++) {
+                Thread.sleep(10); // waits for the server to hold it; no logic depends on the time
+            }
+            assertEquals(half.length(), listener.inputBudget().held());
+            two.getOutputStream().write(half.getBytes(StandardCharsets.US_ASCII));
+            assertEquals("HTTP/1.1 503 Service Unavailable", read(two.getInputStream())[0],
+                    "the request that would pass the budget of all connections");
+            assertTrue(closed(two));
+            assertEquals(half.length(), listener.inputBudget().held(), "the first one is still held, within budget");
+        }
+        assertEquals(1.0, registry.get("postwarden.protocol.errors").tag("reason", "input-budget").counter().count(),
+                0.0);
+    }
+
+    @Test
     void anEngineFailureIsAnsweredStatusZeroNeverARefusal() throws Exception {
         InetSocketAddress a = start("", "", e -> new ForwardingEngine() {
             @Override

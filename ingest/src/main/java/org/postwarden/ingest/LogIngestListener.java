@@ -77,6 +77,9 @@ public final class LogIngestListener implements Listener {
         if (config.syslog().enabled()) {
             syslog = new SyslogReceiver(config.syslog(), pipeline);
             syslog.start();
+            if (syslog.inputBudget() != null) {
+                syslog.inputBudget().register(context.metrics());
+            }
         }
         if (config.journal().enabled()) {
             PostwardenConfig.Journal j = config.journal();
@@ -170,6 +173,11 @@ public final class LogIngestListener implements Listener {
             }
             journal.saveCursor();
         }
+    }
+
+    /** The syslog receiver, or null when it is off or not started (for tests). */
+    public SyslogReceiver syslog() {
+        return syslog;
     }
 
     @Override

@@ -26,6 +26,11 @@ public final class MilterListener extends TcpListener {
         pipeline.init(ch.pipeline());
     }
 
+    /** What the connections share (for tests); null before {@link #start()}. */
+    public MilterPipeline pipeline() {
+        return pipeline;
+    }
+
     @Override
     protected int inFlight() {
         return pipeline == null ? 0 : pipeline.inFlight();

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import org.postwarden.api.AuthAttempt;
 import org.postwarden.transport.ProtocolException;
+import org.postwarden.transport.RequestDeadline;
 
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,8 @@
 package org.postwarden.authpolicy.codec;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
+import org.postwarden.transport.InputBudget;
+import org.postwarden.transport.RequestDeadline;
 
 /** The HTTP status answered for each protocol-error reason of the auth-policy listener before it closes. */
 public final class HttpProblems {
@@ -15,7 +17,9 @@ public final class HttpProblems {
     /** Body over {@code auth-policy.max-request-bytes}. */
     public static final String TOO_LARGE = "too-large";
     /** Not complete within {@code auth-policy.request-timeout}. */
-    public static final String SLOW = "slow-request";
+    public static final String SLOW = RequestDeadline.REASON;
+    /** The unfinished requests of all connections would pass {@code auth-policy.max-buffered-bytes}. */
+    public static final String BUSY = InputBudget.REASON;
 
     private HttpProblems() {
     }
@@ -27,6 +31,7 @@ public final class HttpProblems {
             case UNAUTHORIZED -> HttpResponseStatus.UNAUTHORIZED;
             case TOO_LARGE -> HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
             case SLOW -> HttpResponseStatus.REQUEST_TIMEOUT;
+            case BUSY -> HttpResponseStatus.SERVICE_UNAVAILABLE;
             default -> HttpResponseStatus.BAD_REQUEST;
         };
     }

@@ -28,19 +28,27 @@ public record PostwardenConfig(
         AuthPolicy authPolicy,
         CrowdSec crowdsec) {
 
-    /** Policy-delegation listener. */
+    /**
+     * Policy-delegation listener. A request must be complete within {@code requestDeadline} of its first byte; the
+     * unfinished requests of all connections hold at most {@code maxBufferedBytes}; at most {@code maxQueuedReplies}
+     * replies wait for one client (decisions running and replies it has not read).
+     */
     public record Policy(boolean enabled, String listen, int maxLineLength, int maxAttributes, int maxRequestBytes,
-            Duration idleTimeout, Duration timeBudget, String fallbackAction, int maxConnections) {
+            Duration idleTimeout, Duration timeBudget, String fallbackAction, int maxConnections,
+            Duration requestDeadline, long maxBufferedBytes, int maxQueuedReplies) {
     }
 
     /**
      * Milter listener, and the limits only the milter can measure: concurrent sessions per client (it sees connect
-     * and close) and identical content per authenticated user (it sees the message).
+     * and close) and identical content per authenticated user (it sees the message). {@code requestDeadline},
+     * {@code maxBufferedBytes} and {@code maxQueuedReplies} bound a packet's arrival, the unfinished packets of all
+     * connections and the replies waiting for one client, as for the policy listener.
      */
     public record Milter(boolean enabled, String listen, int maxPacketBytes, Duration idleTimeout,
             Duration timeBudget, String fallbackAction, String connectRefusal, int maxConnections,
             int maxConcurrentPerClient, MilterHeader header, Fingerprint fingerprint,
-            List<Window> identicalMessages) {
+            List<Window> identicalMessages, Duration requestDeadline, long maxBufferedBytes,
+            int maxQueuedReplies) {
     }
 
     /** Optional report header added at end of message. */
@@ -212,9 +220,13 @@ public record PostwardenConfig(
             List<Long> uids, String cursorPath, Duration restartDelay) {
     }
 
-    /** Syslog receiver (RFC 3164 and 5424; TCP with octet counting or newline framing). "" disables a transport. */
+    /**
+     * Syslog receiver (RFC 3164 and 5424; TCP with octet counting or newline framing). "" disables a transport. TCP
+     * senders: at most {@code maxConnectionsPerSource} from one address, a message complete within
+     * {@code requestDeadline} of its first byte, at most {@code maxBufferedBytes} of unfinished messages in total.
+     */
     public record Syslog(boolean enabled, String udp, String tcp, int maxMessageBytes, int maxConnections,
-            Duration idleTimeout) {
+            Duration idleTimeout, int maxConnectionsPerSource, Duration requestDeadline, long maxBufferedBytes) {
     }
 
     /**
@@ -333,13 +345,14 @@ public record PostwardenConfig(
      * IMAP/POP3 logins before the password check and records their outcome. {@code apiHeader} and
      * {@code apiSecretFile} (both or neither): the header Dovecot sends ({@code auth_policy_server_api_header}) and
      * the file holding its value. A request must be complete within {@code requestTimeout} and at most
-     * {@code maxRequestBytes} long; a connection idle for {@code idleTimeout} is closed. {@code proxies}: addresses
+     * {@code maxRequestBytes} long; a connection idle for {@code idleTimeout} is closed; the unfinished requests of
+     * all connections hold at most {@code maxBufferedBytes}. {@code proxies}: addresses
      * Dovecot may see as the client (webmail, a proxy without forwarding): never refused or delayed.
      */
     public record AuthPolicy(boolean enabled, String listen, String apiHeader, String apiSecretFile,
             int maxRequestBytes, int maxConnections, Duration idleTimeout, Duration requestTimeout,
             List<String> proxies, AuthTarpit tarpit, AuthRefuse refuse, Duration knownDevice,
-            boolean stalePasswordAlert, AuthSpraying spraying) {
+            boolean stalePasswordAlert, AuthSpraying spraying, long maxBufferedBytes) {
     }
 
     /**

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -32,7 +33,10 @@ import java.util.function.IntSupplier;
  * A listener's Netty server: its event loops, the sockets it binds (TCP, and UDP where a listener takes datagrams),
  * the connections it accepted, and the graceful stop. Every TCP listener gets the same socket options: a backlog of
  * 1024 and {@code SO_REUSEADDR} on the listening socket, {@code TCP_NODELAY} (every reply goes out in one flush, at
- * once) and {@code SO_KEEPALIVE} on each connection.
+ * once), {@code SO_KEEPALIVE} and a send buffer of {@value #SEND_BUFFER} bytes on each connection (replies are
+ * small; a fixed buffer bounds the kernel memory of a client that does not read), whose write buffer turns the channel unwritable above
+ * {@value #WRITE_HIGH} bytes waiting for the socket and writable again below {@value #WRITE_LOW} (a reply is tens
+ * of bytes: {@link ReplyBackpressure} stops reading from a client that does not read its replies).
  *
  * <p>Start-up binds synchronously and throws when an address cannot be bound; the server then stops its threads
  * before the exception leaves. {@link #stop} runs on the caller's thread (never call it from an event loop): it
@@ -42,6 +46,12 @@ import java.util.function.IntSupplier;
 public final class NettyServer {
     private static final Logger LOG = LoggerFactory.getLogger(NettyServer.class);
     private static final int BACKLOG = 1024;
+    /** {@code SO_SNDBUF} of each connection. */
+    public static final int SEND_BUFFER = 64 * 1024;
+    /** Bytes waiting for the socket above which a connection is not writable. */
+    public static final int WRITE_HIGH = 32 * 1024;
+    /** Bytes waiting for the socket below which it is writable again. */
+    public static final int WRITE_LOW = 8 * 1024;
     private final String name;
     private final EventLoopGroup accept;
     private final EventLoopGroup io;
@@ -89,6 +99,8 @@ public final class NettyServer {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.SO_SNDBUF, SEND_BUFFER)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(WRITE_LOW, WRITE_HIGH))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

@@ -17,7 +17,10 @@ import org.postwarden.ingest.parse.LogLineParser;
 import org.postwarden.model.Addresses;
 import org.postwarden.transport.ConnectionLimit;
 import org.postwarden.transport.IdleClose;
+import org.postwarden.transport.InputBudget;
 import org.postwarden.transport.NettyServer;
+import org.postwarden.transport.ProtocolException;
+import org.postwarden.transport.RequestDeadline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +34,10 @@ import java.util.List;
  * Receives syslog over UDP (one message per datagram) and TCP (RFC 6587 framing), for rsyslog's {@code omfwd} or a
  * container's syslog log driver. One event-loop thread; each message is parsed and recorded right there (in-memory
  * work only, never file or DNS I/O). Bounded: datagrams and frames over {@code max-message-bytes} are dropped,
- * malformed messages are counted and dropped, TCP senders are limited in number and closed when idle. The server,
- * the sender limit and the idle close are {@code org.postwarden.transport}'s.
+ * malformed messages are counted and dropped, TCP senders are limited in number (in total and per source address)
+ * and closed when idle, a TCP message must be complete within {@code request-deadline} of its first byte, and the
+ * unfinished messages of all senders hold at most {@code max-buffered-bytes}. The server, the sender limit, the idle
+ * close, the deadline and the budget are {@code org.postwarden.transport}'s.
  */
 public final class SyslogReceiver {
     private static final Logger LOG = LoggerFactory.getLogger(SyslogReceiver.class);
@@ -42,6 +47,8 @@ public final class SyslogReceiver {
     private NettyServer server;
     private InetSocketAddress udpAddress;
     private InetSocketAddress tcpAddress;
+    private InputBudget budget;
+    private ConnectionLimit limit;
 
     public SyslogReceiver(PostwardenConfig.Syslog config, IngestPipeline pipeline) {
         this.config = config;
@@ -60,7 +67,8 @@ public final class SyslogReceiver {
             warnIfPublic("UDP", udp);
         }
         if (tcp != null) {
-            ConnectionLimit limit = new ConnectionLimit(config.maxConnections(), new ConnectionLimit.Events() {
+            limit = new ConnectionLimit(config.maxConnections(), config.maxConnectionsPerSource(),
+                    new ConnectionLimit.Events() {
                 @Override
                 public void opened(Channel channel) {
                 }
@@ -71,11 +79,21 @@ public final class SyslogReceiver {
                             + "(ingest.syslog.max-connections)", Addresses.format(channel.remoteAddress()), max);
                     pipeline.rejected("syslog-tcp", "too-many-connections");
                 }
+
+                @Override
+                public void refusedSource(Channel channel, int max) {
+                    LOG.debug("closing syslog TCP connection from {}: more than {} from that address "
+                            + "(ingest.syslog.max-connections-per-source)", Addresses.format(channel.remoteAddress()),
+                            max);
+                    pipeline.rejected("syslog-tcp", "too-many-connections-per-source");
+                }
             });
+            budget = new InputBudget("syslog", config.maxBufferedBytes(), "ingest.syslog.max-buffered-bytes");
             TcpHandler handler = new TcpHandler();
             tcpAddress = server.bindTcp(tcp.socketAddress(), c -> c.pipeline()
                     .addLast(limit)
                     .addLast(new IdleClose("syslog TCP", config.idleTimeout()))
+                    .addLast(new RequestDeadline(config.requestDeadline(), "ingest.syslog.request-deadline", budget))
                     .addLast(new SyslogFrameDecoder(max))
                     .addLast(handler));
             warnIfPublic("TCP", tcp);
@@ -97,6 +115,16 @@ public final class SyslogReceiver {
     /** Bound TCP address, or null. */
     public InetSocketAddress tcpAddress() {
         return tcpAddress;
+    }
+
+    /** The buffered input of all TCP senders, or null without TCP (for tests). */
+    public InputBudget inputBudget() {
+        return budget;
+    }
+
+    /** The TCP sender limit, or null without TCP (for tests). */
+    public ConnectionLimit tcpLimit() {
+        return limit;
     }
 
     public void stop(Duration grace) {
@@ -165,7 +193,13 @@ public final class SyslogReceiver {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (cause instanceof DecoderException) {
+            ProtocolException p = cause instanceof ProtocolException pe ? pe
+                    : cause.getCause() instanceof ProtocolException pe ? pe : null;
+            if (p != null) {
+                pipeline.rejected("syslog-tcp", p.reason());
+                LOG.warn("closing syslog TCP connection from {}: {}", Addresses.format(ctx.channel().remoteAddress()),
+                        p.getMessage());
+            } else if (cause instanceof DecoderException) {
                 pipeline.rejected("syslog-tcp", "malformed");
                 LOG.warn("closing syslog TCP connection from {}: {}", Addresses.format(ctx.channel().remoteAddress()),
                         cause.getMessage());

@@ -17,6 +17,7 @@ import org.postwarden.model.SmtpStage;
 import org.postwarden.runtime.DaemonContext;
 import org.postwarden.transport.ConnectionErrors;
 import org.postwarden.transport.ProtocolException;
+import org.postwarden.transport.ReplyBackpressure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a malformed payload, or a command that expects a reply while the previous one still waits for its reply
  * (pipelining, which Postfix never does) closes the connection with a log line and
  * {@code postwarden_protocol_errors_total{listener="milter"}}; Postfix then applies {@code milter_default_action}.
+ * A client that sends commands answered at once (headers, body chunks) and never reads the replies is cut off by the
+ * pipeline's {@link ReplyBackpressure}; what it sends after that is dropped.
  *
  * <p>This class is the per-stage dispatch; {@link MilterReplies} answers: decisions on the engine within the time
  * budget (a decision that is not complete in time, or that fails, is answered with {@code milter.fallback-action}
@@ -49,6 +52,7 @@ public final class MilterSessionHandler extends SimpleChannelInboundHandler<Milt
     private final ConnectionErrors errors;
     private final boolean content;
     private ChannelHandlerContext ctx;
+    private ReplyBackpressure backpressure;
 
     /**
      * @param inFlight shared counter of decisions started and not yet finished (for graceful shutdown)
@@ -71,11 +75,15 @@ public final class MilterSessionHandler extends SimpleChannelInboundHandler<Milt
     @Override
     public void handlerAdded(ChannelHandlerContext c) {
         this.ctx = c;
+        this.backpressure = c.pipeline().get(ReplyBackpressure.class);
         replies.attach(c);
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext c, MilterPacket packet) {
+        if (backpressure != null && backpressure.cutOff()) {
+            return; // cut off: too many replies queued for a client that does not read them
+        }
         CommandCode cmd = command(packet.command());
         byte[] p = packet.payload();
         metrics.command(label(cmd));

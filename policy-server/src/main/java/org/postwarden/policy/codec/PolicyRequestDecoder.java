@@ -84,6 +84,12 @@ public final class PolicyRequestDecoder extends StrictDecoder {
         }
     }
 
+    /** The lines of the unfinished request already decoded (for the request deadline and the input budget). */
+    @Override
+    protected long heldBytes() {
+        return requestBytes;
+    }
+
     /**
      * The failure, with a sample of {@code len} bytes from {@code from} (all input after it is discarded). Reasons:
      * line-too-long, too-many-attributes, request-too-large, malformed-line, binary.

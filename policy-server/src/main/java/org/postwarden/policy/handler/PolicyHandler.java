@@ -11,6 +11,7 @@ import org.postwarden.policy.mapping.PolicyEventMapper;
 import org.postwarden.policy.mapping.PolicyReplyMapper;
 import org.postwarden.runtime.DaemonContext;
 import org.postwarden.transport.ConnectionErrors;
+import org.postwarden.transport.ReplyBackpressure;
 import org.postwarden.transport.TimeBudget;
 
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +23,8 @@ import java.util.function.Supplier;
  * Answers policy requests: request → event → engine → reply, in request order. An engine failure or a decision
  * slower than {@code policy.time-budget} answers {@code policy.fallback-action} (default DUNNO), counted in
  * {@code postwarden_fallbacks_total} ({@link TimeBudget}). Protocol errors close this connection only
- * ({@link ConnectionErrors}).
+ * ({@link ConnectionErrors}). With a {@link ReplyBackpressure} in the pipeline, every request counts as a queued
+ * reply until its answer is written; a request read after the connection was cut off for too many is dropped.
  */
 public final class PolicyHandler extends SimpleChannelInboundHandler<PolicyRequest> {
     static final String LISTENER = "policy";
@@ -31,6 +33,7 @@ public final class PolicyHandler extends SimpleChannelInboundHandler<PolicyReque
     private final TimeBudget budget;
     private final ConnectionErrors errors;
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    private ReplyBackpressure backpressure;
 
     /**
      * @param inFlight shared counter of requests accepted but not yet answered (for graceful shutdown)
@@ -43,7 +46,15 @@ public final class PolicyHandler extends SimpleChannelInboundHandler<PolicyReque
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        backpressure = ctx.pipeline().get(ReplyBackpressure.class);
+    }
+
+    @Override
     protected void channelRead0(ChannelHandlerContext ctx, PolicyRequest request) {
+        if (backpressure != null && !backpressure.accept()) {
+            return; // cut off: too many replies queued for this client
+        }
         inFlight.incrementAndGet();
         PostwardenConfig.Policy config = context.config().policy();
         String fallback = config.fallbackAction().trim();
@@ -72,6 +83,9 @@ public final class PolicyHandler extends SimpleChannelInboundHandler<PolicyReque
         });
         tail = tail.thenCombine(reply, (ignored, action) -> action).thenAccept(action -> {
             inFlight.decrementAndGet();
+            if (backpressure != null) {
+                backpressure.answered();
+            }
             ctx.writeAndFlush(new PolicyReply(action));
         });
     }

@@ -37,6 +37,8 @@ final class AuthPolicyValidator {
         }
         p.wholeNumber("auth-policy.max-request-bytes", a.maxRequestBytes(), 512, 1 << 20);
         p.wholeNumber("auth-policy.max-connections", a.maxConnections(), 1, 100_000);
+        Limits.buffered("auth-policy.max-buffered-bytes", a.maxBufferedBytes(), a.maxRequestBytes(),
+                "auth-policy.max-request-bytes", p);
         p.positive("auth-policy.idle-timeout", a.idleTimeout());
         p.duration("auth-policy.request-timeout", a.requestTimeout(), Duration.ofMillis(100), Duration.ofMinutes(5));
         p.cidrs("auth-policy.proxies", a.proxies());

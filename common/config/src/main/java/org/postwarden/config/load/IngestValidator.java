@@ -63,5 +63,8 @@ final class IngestValidator {
         p.wholeNumber("ingest.syslog.max-message-bytes", s.maxMessageBytes(), 480, 1 << 20);
         p.wholeNumber("ingest.syslog.max-connections", s.maxConnections(), 1, 100_000);
         p.positive("ingest.syslog.idle-timeout", s.idleTimeout());
+        p.wholeNumber("ingest.syslog.max-connections-per-source", s.maxConnectionsPerSource(), 0, 100_000);
+        Limits.listener("ingest.syslog", s.requestDeadline(), s.maxBufferedBytes(), s.maxMessageBytes(),
+                "ingest.syslog.max-message-bytes", p);
     }
 }

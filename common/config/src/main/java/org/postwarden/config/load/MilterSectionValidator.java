@@ -25,6 +25,9 @@ final class MilterSectionValidator {
         p.positive("milter.time-budget", m.timeBudget());
         p.wholeNumber("milter.max-connections", m.maxConnections(), 1, 1_000_000);
         p.wholeNumber("milter.max-concurrent-per-client", m.maxConcurrentPerClient(), 0, 100_000);
+        Limits.listener("milter", m.requestDeadline(), m.maxBufferedBytes(), m.maxPacketBytes(),
+                "milter.max-packet-bytes", p);
+        Limits.queuedReplies("milter.max-queued-replies", m.maxQueuedReplies(), p);
         if (p.present("milter.fallback-action", m.fallbackAction())) {
             p.require("milter.fallback-action", m.fallbackAction(),
                     FALLBACK_ACTIONS.contains(m.fallbackAction().trim()), "continue, accept or tempfail; never a"

@@ -19,6 +19,9 @@ final class PolicySectionValidator {
         p.positive("policy.idle-timeout", s.idleTimeout());
         p.positive("policy.time-budget", s.timeBudget());
         p.wholeNumber("policy.max-connections", s.maxConnections(), 1, 1_000_000);
+        Limits.listener("policy", s.requestDeadline(), s.maxBufferedBytes(), s.maxRequestBytes(),
+                "policy.max-request-bytes", p);
+        Limits.queuedReplies("policy.max-queued-replies", s.maxQueuedReplies(), p);
         if (p.present("policy.fallback-action", s.fallbackAction())) {
             String a = s.fallbackAction().trim();
             String upper = a.toUpperCase(Locale.ROOT);

@@ -6,7 +6,8 @@
  * {@code ScoringValidator}, {@code DnsblValidator}, {@code IngestValidator}, {@code BansValidator},
  * {@code OutboundValidator}); {@code ConfigValidator} runs them in a fixed order, which is the order errors are
  * reported in, and {@code Problems} collects the errors and holds the checks they share (host:port, CIDR lists,
- * duration and number ranges, file paths, header names, counter windows). Every error names the key, the value,
+ * duration and number ranges, file paths, header names, counter windows); {@code Limits} holds the listener limits
+ * several sections share (request deadline, buffered-input budget, queued replies). Every error names the key, the value,
  * the line in the user's file where known, and what was expected; all errors of a file are reported together in
  * one {@link org.postwarden.config.ConfigException}. Cross-section rules live with the section whose key is
  * reported: the milter's identical-message windows and the limit windows against {@code store.idle-expiry}, the
