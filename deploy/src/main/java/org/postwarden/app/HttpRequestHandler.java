@@ -37,6 +37,9 @@ import java.util.function.Function;
  */
 final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(HttpRequestHandler.class);
+    /** Set on a connection that carries a streamed answer (reading goes on, to see the client close it). */
+    private static final io.netty.util.AttributeKey<Boolean> STREAMING =
+            io.netty.util.AttributeKey.valueOf("postwarden.http-streaming");
     private final HttpDeadline deadline;
     private final Function<HttpCall, HttpAnswer> inline;
     private final Function<HttpCall, HttpAnswer> worker;
@@ -53,6 +56,9 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         deadline.complete();
+        if (ctx.channel().hasAttr(STREAMING)) {
+            return; // a streamed answer owns the connection: nothing more is answered on it (it closes with it)
+        }
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         boolean head = "HEAD".equals(req.method().name());
         if (req.decoderResult().isFailure()) {
@@ -101,6 +107,7 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
             HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
             headers(r, a);
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ch.attr(STREAMING).set(Boolean.TRUE);
             ch.pipeline().remove("idle");
             ch.writeAndFlush(r);
             ch.config().setAutoRead(true);
