@@ -265,6 +265,7 @@ final class Console {
             case "explain" -> admin(admin.call("GET", "explain", explainQuery(AdminRequests.required(q, "q")), null));
             case "config" -> json(200, config());
             case "rate" -> json(200, rate.lastHour(context.time().millis()));
+            case "queue" -> json(200, queue());
             case "live" -> live(q);
             default -> throw new AdminRefusal(404, "no such console data: " + AdminRequests.clean(name));
         };
@@ -287,6 +288,20 @@ final class Console {
         out.put("reloadAvailable", reloads != null);
         out.put("restartNeeded", ReloadCoordinator.restartNeeded(context.startConfig(), context.config()));
         out.put("effective", JSON.valueToTree(context.config()));
+        return out;
+    }
+
+    /** Postfix's queue depth by queue, as the outbound queue watcher last saw it (when it runs). */
+    private Map<String, Object> queue() {
+        Map<String, Object> byQueue = new java.util.TreeMap<>();
+        for (io.micrometer.core.instrument.Gauge g : context.metrics().registry().find("postwarden.queue.messages")
+                .gauges()) {
+            byQueue.put(String.valueOf(g.getId().getTag("queue")), (long) g.value());
+        }
+        boolean watched = context.config().outbound().queue().watch();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("watched", watched);
+        out.put("messages", watched ? byQueue : "not watched (outbound.queue.watch: false)");
         return out;
     }
 

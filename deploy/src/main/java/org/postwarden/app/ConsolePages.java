@@ -54,6 +54,7 @@ final class ConsolePages {
     static final String OVERVIEW_TAIL = "</section>"
             + section("listeners", "Listeners", "status", "listeners")
             + section("bans-summary", "Store and active bans", "status", "store")
+            + section("queue", "Postfix queue depth", "queue", "messages")
             + section("offenders", "Top offenders", "report", "")
             + section("dnsbl", "DNSBL zones", "status", "dnsbl")
             + section("reload", "Last reload", "status", "lastReload")

@@ -167,6 +167,7 @@ class ConsoleIT {
         assertFalse(web.getCurrentUrl().contains(token()), "the token is not in a URL");
         assertTrue(web.findElement(By.id("rate-chart")).isDisplayed(), "the decisions chart is drawn");
         await().until(d -> d.findElement(By.id("listeners")).getText().contains("policy"));
+        await().until(d -> d.findElement(By.id("queue")).getText().contains("not watched"));
         browser.screenshot("overview");
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/ui/login"))
                 .build(), HttpResponse.BodyHandlers.ofString());

@@ -396,6 +396,8 @@ class OutboundIT {
             web.findElement(org.openqa.selenium.By.id("token")).submit();
             var wait = new org.openqa.selenium.support.ui.WebDriverWait(web, WAIT);
             wait.until(org.openqa.selenium.support.ui.ExpectedConditions.urlToBe(base + "/ui/"));
+            // the overview shows the hold queue as the queue watcher sees it
+            wait.until(d -> d.findElement(org.openqa.selenium.By.id("queue")).getText().contains("hold"));
             web.get(base + "/ui/outbound");
             var card = org.openqa.selenium.By.cssSelector("article[data-subject='user:alice']");
             wait.until(d -> !d.findElements(card).isEmpty() && d.findElement(card).getText().contains(heldId));
