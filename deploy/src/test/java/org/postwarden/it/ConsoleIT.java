@@ -216,8 +216,8 @@ class ConsoleIT {
         open("/ui/bans");
         web.findElement(By.id("ban-cidr")).sendKeys("192.0.2.0/24");
         web.findElement(By.id("ban-duration")).sendKeys("2h");
-        web.findElement(By.id("ban-reason")).sendKeys("console test <b>bold</b>");
-        web.findElement(By.cssSelector("#ban-form button[type=submit]")).click();
+        // with the keyboard: Enter in the last field submits the form
+        web.findElement(By.id("ban-reason")).sendKeys("console test <b>bold</b>", org.openqa.selenium.Keys.ENTER);
         By row = By.cssSelector("tr[data-cidr='192.0.2.0/24']");
         await().until(d -> !d.findElements(row).isEmpty());
         assertTrue(web.findElement(row).getText().contains("by admin: console test <b>bold</b>"),
@@ -243,6 +243,8 @@ class ConsoleIT {
         assertTrue(web.findElements(By.cssSelector("#explain img, main img")).isEmpty(), "no <img> was made");
         assertThrows(NoAlertPresentException.class, () -> web.switchTo().alert(), "no script ran");
         assertEquals(XSS_CLIENT, web.findElement(By.id("q")).getDomProperty("value"));
+        WebElement shown = web.findElement(By.xpath("//*[@id='explain']//span[text()='" + XSS_HELO + "']"));
+        ((JavascriptExecutor) web).executeScript("arguments[0].scrollIntoView({block: 'center'});", shown);
         browser.screenshot("explain");
         // the query itself is escaped when the page is built
         open("/ui/explain?q=%22%3E%3Cscript%3Ealert(2)%3C%2Fscript%3E");
@@ -296,6 +298,18 @@ class ConsoleIT {
         open("/ui/outbound");
         await().until(d -> d.findElement(By.id("suspensions")).getText().contains("No sender is suspended"));
         browser.screenshot("outbound");
+        // every control of every page has a label (a <label for>, or an aria-label on a button)
+        for (String page : List.of("/ui/", "/ui/bans", "/ui/outbound", "/ui/explain", "/ui/live", "/ui/config")) {
+            open(page);
+            for (WebElement c : web.findElements(By.cssSelector("input, select, textarea"))) {
+                String id = c.getDomAttribute("id");
+                assertFalse(id == null || web.findElements(By.cssSelector("label[for='" + id + "']")).isEmpty(),
+                        page + ": a control without a label: " + c.getDomProperty("outerHTML"));
+            }
+            for (WebElement b : web.findElements(By.tagName("button"))) {
+                assertFalse(b.getText().isBlank() && b.getDomAttribute("aria-label") == null, page + ": " + b);
+            }
+        }
         open("/ui/");
         for (String u : seen) {
             assertTrue(u.startsWith(base + "/"), "every request went to the daemon: " + u + " in " + seen);
