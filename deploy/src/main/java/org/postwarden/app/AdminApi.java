@@ -3,8 +3,6 @@ package org.postwarden.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import org.postwarden.admin.AdminQueries;
@@ -25,7 +23,6 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -56,7 +53,7 @@ import java.util.TreeMap;
  * </ul>
  * Request bodies are capped at {@value #MAX_BODY} bytes. Refused requests are logged (never with the token).
  */
-final class AdminApi implements HttpHandler {
+final class AdminApi {
     static final int MAX_BODY = 64 * 1024;
     private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
     static final ObjectMapper JSON = JsonMapper.builder().build();
@@ -77,18 +74,14 @@ final class AdminApi implements HttpHandler {
         this.metrics = metrics;
     }
 
-    private record Answer(int status, Object body) {
+    record Answer(int status, Object body) {
     }
 
-    @Override
-    public void handle(HttpExchange ex) throws IOException {
-        String path = ex.getRequestURI().getPath();
+    /** Answers one admin request (on a worker thread of the HTTP listener). */
+    HttpAnswer handle(HttpCall ex) {
+        String path = ex.path();
         String name = path.startsWith("/admin/") ? path.substring("/admin/".length()) : "";
-        String endpoint = switch (name) {
-            case "status", "explain", "bans", "reload", "release", "purge", "suspensions", "report", "ack-corrupt" ->
-                    "admin/" + name;
-            default -> "admin/other";
-        };
+        String endpoint = endpoint(name);
         Answer a;
         try {
             refuseUnlessAllowed(ex);
@@ -96,49 +89,65 @@ final class AdminApi implements HttpHandler {
         } catch (AdminRefusal r) {
             a = new Answer(r.status, Map.of("error", r.getMessage()));
         } catch (RuntimeException e) {
-            LOG.error("admin {} {} failed", ex.getRequestMethod(), path, e);
+            LOG.error("admin {} {} failed", ex.method(), path, e);
             a = new Answer(500, Map.of("error", "internal error: " + e));
         }
-        try (ex) {
-            byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(a.body());
-            ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-            ex.getResponseHeaders().set("Cache-Control", "no-store");
+        try {
+            byte[] body;
+            try {
+                body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(a.body());
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot write an admin answer as JSON", e);
+            }
+            HttpAnswer out = HttpAnswer.of(a.status(), "application/json; charset=utf-8", body)
+                    .with("Cache-Control", "no-store");
             if (a.status() == 401) {
-                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"postwarden\"");
+                out.with("WWW-Authenticate", "Bearer realm=\"postwarden\"");
             }
-            if (a.status() == 413) {
-                // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
-                ex.getResponseHeaders().set("Connection", "close");
-            }
-            ex.sendResponseHeaders(a.status(), body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
+            return out;
         } finally {
             metrics.http(endpoint, a.status());
         }
     }
 
-    private void refuseUnlessAllowed(HttpExchange ex) throws AdminRefusal {
-        InetAddress remote = ex.getRemoteAddress().getAddress();
+    static String endpoint(String name) {
+        return switch (name) {
+            case "status", "explain", "bans", "reload", "release", "purge", "suspensions", "report", "ack-corrupt" ->
+                    "admin/" + name;
+            default -> "admin/other";
+        };
+    }
+
+    /** Answers an admin request whose caller the console already checked (its session), as the API would. */
+    Answer call(String method, String name, Map<String, String> query, JsonNode body) throws AdminRefusal {
+        return routeChecked(method, name, query, body);
+    }
+
+    private void refuseUnlessAllowed(HttpCall ex) throws AdminRefusal {
+        InetAddress remote = ex.client();
         String who = remote == null ? "unknown" : Addresses.format(remote);
         if (remote != null && !remote.isLoopbackAddress() && !context.config().admin().allowRemote()) {
             LOG.warn("admin: refused {} {} from {}: not a loopback client (admin.allow-remote is false)",
-                    ex.getRequestMethod(), ex.getRequestURI().getPath(), who);
+                    ex.method(), ex.path(), who);
             throw new AdminRefusal(403, "admin API answers loopback clients only (admin.allow-remote: false)");
         }
-        AdminAuth.Outcome o = auth.check(ex.getRequestHeaders().getFirst("Authorization"));
+        AdminAuth.Outcome o = auth.check(ex.header("Authorization"));
         if (!o.ok()) {
-            LOG.warn("admin: refused {} {} from {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), who,
-                    o.status() == 401 ? (ex.getRequestHeaders().containsKey("Authorization") ? "wrong token"
+            LOG.warn("admin: refused {} {} from {}: {}", ex.method(), ex.path(), who,
+                    o.status() == 401 ? (ex.header("Authorization") != null ? "wrong token"
                             : "no token") : o.message());
             throw new AdminRefusal(o.status(), o.message());
         }
     }
 
-    private Answer route(HttpExchange ex, String name) throws AdminRefusal, IOException {
-        String method = ex.getRequestMethod();
-        Map<String, String> q = AdminRequests.query(ex.getRequestURI().getRawQuery());
+    private Answer route(HttpCall ex, String name) throws AdminRefusal {
+        Map<String, String> q = AdminRequests.query(ex.rawQuery());
+        JsonNode body = "POST".equals(ex.method()) && "bans".equals(name) ? AdminRequests.body(ex) : null;
+        return routeChecked(ex.method(), name, q, body);
+    }
+
+    private Answer routeChecked(String method, String name, Map<String, String> q, JsonNode body)
+            throws AdminRefusal {
         return switch (name) {
             case "status" -> {
                 AdminRequests.only(method, "GET");
@@ -150,7 +159,7 @@ final class AdminApi implements HttpHandler {
             }
             case "bans" -> switch (method) {
                 case "GET" -> new Answer(200, bans());
-                case "POST" -> addBan(AdminRequests.body(ex));
+                case "POST" -> addBan(body);
                 case "DELETE" -> removeBan(AdminRequests.required(q, "cidr"));
                 default -> throw AdminRequests.notAllowed("GET, POST, DELETE");
             };
@@ -181,10 +190,10 @@ final class AdminApi implements HttpHandler {
                     throw new AdminRefusal(501, "ack-corrupt is not available in this mode");
                 }
                 java.util.Optional<String> was = reloads.daemon().acknowledgeCorrupt();
-                Map<String, Object> body = new LinkedHashMap<>();
-                body.put("acknowledged", was.isPresent());
-                body.put("what", was.orElse(""));
-                yield new Answer(200, body);
+                Map<String, Object> ack = new LinkedHashMap<>();
+                ack.put("acknowledged", was.isPresent());
+                ack.put("what", was.orElse(""));
+                yield new Answer(200, ack);
             }
             case "report" -> {
                 AdminRequests.only(method, "GET");

@@ -2,10 +2,7 @@ package org.postwarden.app;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpExchange;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -76,21 +73,8 @@ final class AdminRequests {
         return out;
     }
 
-    static JsonNode body(HttpExchange ex) throws AdminRefusal, IOException {
-        String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null) {
-            try {
-                if (Long.parseLong(length.trim()) > AdminApi.MAX_BODY) {
-                    throw new AdminRefusal(413, "request body larger than " + AdminApi.MAX_BODY + " bytes");
-                }
-            } catch (NumberFormatException e) {
-                throw new AdminRefusal(400, "bad Content-Length");
-            }
-        }
-        byte[] b;
-        try (InputStream in = ex.getRequestBody()) {
-            b = in.readNBytes(AdminApi.MAX_BODY + 1);
-        }
+    static JsonNode body(HttpCall ex) throws AdminRefusal {
+        byte[] b = ex.body();
         if (b.length > AdminApi.MAX_BODY) {
             throw new AdminRefusal(413, "request body larger than " + AdminApi.MAX_BODY + " bytes");
         }
@@ -102,6 +86,8 @@ final class AdminRequests {
             return n;
         } catch (JsonProcessingException e) {
             throw new AdminRefusal(400, "body is not valid JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw new AdminRefusal(400, "body cannot be read: " + e.getMessage());
         }
     }
 

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The operations metrics of the runnable daemon, next to the shared ones:
  * <ul>
  * <li>{@code postwarden_http_requests_total{endpoint,code}} — HTTP requests answered, by endpoint (a fixed set:
- * healthz, readyz, metrics, admin/&lt;name&gt;, other) and status code;</li>
+ * healthz, readyz, metrics, admin/&lt;name&gt;, ui (the console), other) and status code;</li>
  * <li>{@code postwarden_reloads_total{trigger,result}} — configuration reloads by trigger (signal, admin) and result
  * (ok, invalid, error);</li>
  * <li>{@code postwarden_config_last_reload_successful} — 1 when the last reload succeeded (or none was tried), else 0;</li>
@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class OpsMetrics {
     /** Endpoint labels; anything else is "other". */
     static final Set<String> ENDPOINTS = Set.of("healthz", "readyz", "metrics", "admin/status", "admin/explain",
-            "admin/bans", "admin/reload", "admin/release", "admin/report", "admin/ack-corrupt", "admin/other",
+            "admin/bans", "admin/reload", "admin/release", "admin/report", "admin/ack-corrupt", "admin/other", "ui",
             "other");
     private final PostwardenMetrics shared;
     private final AtomicLong lastReloadOk = new AtomicLong(1);

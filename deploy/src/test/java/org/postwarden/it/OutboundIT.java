@@ -365,6 +365,66 @@ class OutboundIT {
         assertEquals(1, delivered("[postwarden] outbound-suspension"), "one suspension, one alert mail");
     }
 
+    /**
+     * The web console's release (issue 21), in a real browser: a new sender's burst is held by the real Postfix,
+     * the outbound page lists the suspension with its held queue ids, the confirmation names what will happen, and
+     * after it the messages leave the hold queue and reach the sink.
+     */
+    @Test
+    void aSuspendedSenderIsReleasedFromTheConsoleInABrowser() throws Exception {
+        try (org.postwarden.it.harness.Browser browser = org.postwarden.it.harness.Browser.start()) {
+            start("", false);
+            int burst = 6;
+            for (int m = 0; m < burst; m++) {
+                assertTrue(submit("alice", "alice-secret", burstRecipients("target", m), "burst " + m).ok());
+            }
+            await("the burst to be delivered or held", () -> {
+                try {
+                    return delivered("burst") + queue("hold").size() == burst && !queue("hold").isEmpty()
+                            && queue("active").isEmpty() && queue("incoming").isEmpty();
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            int held = queue("hold").size();
+            String heldId = queue("hold").get(0).path("queue_id").asText();
+            var web = browser.driver();
+            String base = "http://127.0.0.1:" + daemon.httpPort();
+            web.get(base + "/ui/login");
+            web.findElement(org.openqa.selenium.By.id("token"))
+                    .sendKeys(Files.readString(dir.resolve("state/admin.token")).trim());
+            web.findElement(org.openqa.selenium.By.id("token")).submit();
+            var wait = new org.openqa.selenium.support.ui.WebDriverWait(web, WAIT);
+            wait.until(org.openqa.selenium.support.ui.ExpectedConditions.urlToBe(base + "/ui/"));
+            // the overview shows the hold queue as the queue watcher sees it
+            wait.until(d -> d.findElement(org.openqa.selenium.By.id("queue")).getText().contains("hold"));
+            web.get(base + "/ui/outbound");
+            var card = org.openqa.selenium.By.cssSelector("article[data-subject='user:alice']");
+            wait.until(d -> !d.findElements(card).isEmpty() && d.findElement(card).getText().contains(heldId));
+            browser.screenshot("outbound-suspended");
+            web.findElement(org.openqa.selenium.By.cssSelector("article[data-subject='user:alice'] button")).click();
+            var confirm = wait.until(org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
+            String question = confirm.getText();
+            assertTrue(question.contains("user:alice") && question.contains("release") && question.contains(heldId),
+                    "the confirmation names the sender, the action and the queue ids: " + question);
+            confirm.accept();
+            wait.until(d -> d.findElement(org.openqa.selenium.By.id("status")).getText().startsWith("Released"));
+            assertTrue(web.findElement(org.openqa.selenium.By.id("status")).getText().contains(held + " message(s)"),
+                    web.findElement(org.openqa.selenium.By.id("status")).getText());
+            postfix.flush();
+            await("the released mail at the sink", () -> {
+                try {
+                    return queue("hold").isEmpty() && delivered("burst") == burst;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            assertEquals(0, admin("GET", "/admin/suspensions").path("suspensions").size());
+            wait.until(d -> d.findElement(org.openqa.selenium.By.id("suspensions")).getText()
+                    .contains("No sender is suspended"));
+        }
+    }
+
     @Test
     void trustedNetworkBulkRelayIsHeldAndAnAllowlistedListIsNot() throws Exception {
         start("", false);

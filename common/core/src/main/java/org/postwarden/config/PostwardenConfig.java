@@ -60,7 +60,8 @@ public record PostwardenConfig(
     }
 
     /** HTTP listener for /healthz and /metrics. */
-    public record Http(boolean enabled, String listen) {
+    public record Http(boolean enabled, String listen, int maxConnections, int maxConnectionsPerSource,
+            Duration requestTimeout, Duration idleTimeout, Duration consoleSession) {
     }
 
     /** Reputation store sizing and persistence. */
