@@ -177,15 +177,23 @@ public record PostwardenConfig(
 
     /**
      * Log ingestion (module {@code ingest}): files followed (rotation and truncation safe, resumed from
-     * {@code statePath}), Docker json-file logs, and a syslog receiver. Everything is off by default.
+     * {@code statePath}), Docker json-file logs, and a syslog receiver. Everything is off by default. What one log
+     * line can add is capped, because anyone who can write to syslog chooses a line's program name and text (see
+     * docs/security.md): its count (login attempts) counts at most {@code maxAttemptsPerLine}, and its points at most
+     * {@code maxLineShare} × {@code bans.threshold}, so that no single line bans. {@code programNames} are syslog
+     * names read besides Postfix's ({@code postfix/…}, {@code postfix-NAME/…}) and Dovecot's.
      */
     public record Ingest(List<String> files, List<String> dockerJson, Syslog syslog, Duration pollInterval,
-            int maxLineLength, String statePath, Duration maxLineAge) {
+            int maxLineLength, String statePath, Duration maxLineAge, int maxAttemptsPerLine, double maxLineShare,
+            List<String> programNames) {
     }
 
-    /** Syslog receiver (RFC 3164 and 5424; TCP with octet counting or newline framing). "" disables a transport. */
+    /**
+     * Syslog receiver (RFC 3164 and 5424; TCP with octet counting or newline framing). "" disables a transport.
+     * {@code allowedSources}: the networks senders may come from (others are dropped, TCP connections closed).
+     */
     public record Syslog(boolean enabled, String udp, String tcp, int maxMessageBytes, int maxConnections,
-            Duration idleTimeout) {
+            Duration idleTimeout, List<String> allowedSources) {
     }
 
     /**

@@ -15,23 +15,28 @@ import org.postwarden.ingest.parse.LogEvent;
 import org.postwarden.ingest.parse.LogLine;
 import org.postwarden.ingest.parse.LogLineParser;
 import org.postwarden.model.Addresses;
+import org.postwarden.model.Cidr;
 import org.postwarden.transport.ConnectionLimit;
 import org.postwarden.transport.IdleClose;
 import org.postwarden.transport.NettyServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Receives syslog over UDP (one message per datagram) and TCP (RFC 6587 framing), for rsyslog's {@code omfwd} or a
  * container's syslog log driver. One event-loop thread; each message is parsed and recorded right there (in-memory
  * work only, never file or DNS I/O). Bounded: datagrams and frames over {@code max-message-bytes} are dropped,
- * malformed messages are counted and dropped, TCP senders are limited in number and closed when idle. The server,
+ * malformed messages are counted and dropped, TCP senders are limited in number and closed when idle. Only senders
+ * in {@code ingest.syslog.allowed-sources} are heard (default loopback): a syslog sender chooses every line's program
+ * name and text. The server,
  * the sender limit and the idle close are {@code org.postwarden.transport}'s.
  */
 public final class SyslogReceiver {
@@ -39,6 +44,7 @@ public final class SyslogReceiver {
     private final PostwardenConfig.Syslog config;
     private final IngestPipeline pipeline;
     private final LogLineParser parser;
+    private final List<Cidr> allowed;
     private NettyServer server;
     private InetSocketAddress udpAddress;
     private InetSocketAddress tcpAddress;
@@ -47,6 +53,50 @@ public final class SyslogReceiver {
         this.config = config;
         this.pipeline = pipeline;
         this.parser = pipeline.parser();
+        this.allowed = config.allowedSources().stream().map(Cidr::parse).toList();
+    }
+
+    /** Whether a sender at {@code remote} is in {@code ingest.syslog.allowed-sources}. */
+    boolean allowed(java.net.SocketAddress remote) {
+        if (!(remote instanceof InetSocketAddress a) || a.getAddress() == null) {
+            return false;
+        }
+        InetAddress ip = a.getAddress();
+        if (ip instanceof java.net.Inet6Address && ip.getAddress()[0] == 0 && isMappedV4(ip.getAddress())) {
+            try {
+                byte[] b = ip.getAddress();
+                ip = InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
+            } catch (java.net.UnknownHostException e) {
+                return false;
+            }
+        }
+        for (Cidr c : allowed) {
+            if (c.contains(ip)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isMappedV4(byte[] b) {
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+    }
+
+    private final Set<String> warned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Counts a sender outside the allowed sources, and logs it once per address (at most 1000 addresses). */
+    private void forbidden(String source, java.net.SocketAddress remote) {
+        pipeline.rejected(source, "forbidden-source");
+        String who = Addresses.format(remote);
+        if (warned.size() < 1000 && warned.add(who)) {
+            LOG.warn("dropping syslog {} from {}: not in ingest.syslog.allowed-sources {}", source, who,
+                    config.allowedSources());
+        }
     }
 
     /** Binds the configured transports; throws when an address cannot be bound. */
@@ -73,7 +123,9 @@ public final class SyslogReceiver {
                 }
             });
             TcpHandler handler = new TcpHandler();
+            SourceGate gate = new SourceGate();
             tcpAddress = server.bindTcp(tcp.socketAddress(), c -> c.pipeline()
+                    .addLast(gate)
                     .addLast(limit)
                     .addLast(new IdleClose("syslog TCP", config.idleTimeout()))
                     .addLast(new SyslogFrameDecoder(max))
@@ -113,7 +165,7 @@ public final class SyslogReceiver {
             return;
         }
         LogEvent e = parser.parse(m.program(), m.message());
-        if (e == null && !LogLineParser.knows(m.program()) && m.message().indexOf(": ") > 0) {
+        if (e == null && !parser.reads(m.program()) && m.message().indexOf(": ") > 0) {
             // a container's whole log line sent as the message (docker syslog driver, tag = container name)
             LogLine inner = LogLine.parse(m.message());
             if (inner != null) {
@@ -137,6 +189,10 @@ public final class SyslogReceiver {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
+            if (!allowed(p.sender())) {
+                forbidden("syslog-udp", p.sender());
+                return;
+            }
             ByteBuf b = p.content();
             if (b.readableBytes() > max) {
                 pipeline.rejected("syslog-udp", "too-long");
@@ -148,6 +204,20 @@ public final class SyslogReceiver {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             LOG.debug("syslog UDP receive error: {}", cause.toString());
+        }
+    }
+
+    /** Closes a TCP connection from outside {@code ingest.syslog.allowed-sources} before anything is read. */
+    @ChannelHandler.Sharable
+    private final class SourceGate extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            if (!allowed(ctx.channel().remoteAddress())) {
+                forbidden("syslog-tcp", ctx.channel().remoteAddress());
+                ctx.close();
+                return;
+            }
+            super.channelActive(ctx);
         }
     }
 
