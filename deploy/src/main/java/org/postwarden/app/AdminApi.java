@@ -290,7 +290,9 @@ final class AdminApi implements HttpHandler {
         persist();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ban", AdminViews.ban(b));
-        out.put("warnings", new AdminQueries(engine, suspensions).banWarnings(target));
+        List<String> warnings = new AdminQueries(engine, suspensions).banWarnings(target);
+        warnings.forEach(w -> LOG.warn("admin: ban of {}: {}", b.key().cidr(), w));
+        out.put("warnings", warnings);
         return new Answer(200, out);
     }
 

@@ -71,9 +71,9 @@ public final class HttpListener implements Listener {
         });
         server.createContext("/metrics", ex -> ops.http("metrics", respond(ex, 200,
                 "text/plain; version=0.0.4; charset=utf-8", context.metrics().scrape())));
-        AdminAuth auth = new AdminAuth(context.startConfig().admin());
+        AdminAuth auth = new AdminAuth(context.startConfig());
         if (reloads != null) {
-            reloads.onReload(c -> auth.reload(c.admin()));
+            reloads.onReload(auth::reload);
         }
         server.createContext("/admin/", new AdminApi(context, auth, reloads, suspensions, ops));
         server.createContext("/", ex -> ops.http("other", respond(ex, 404, "text/plain", "not found\n")));
