@@ -57,7 +57,11 @@ public final class HttpListener implements Listener {
     @Override
     public void start() throws IOException {
         HostPort listen = HostPort.parse(context.startConfig().http().listen());
-        server = HttpServer.create(listen.socketAddress(), 64);
+        try {
+            server = HttpServer.create(listen.socketAddress(), 64);
+        } catch (IOException e) {
+            throw org.postwarden.runtime.StartupFailure.of("http.listen", context.startConfig().http().listen(), e);
+        }
         pool = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "postwarden-http");
             t.setDaemon(true);

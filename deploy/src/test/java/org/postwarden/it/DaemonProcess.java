@@ -112,6 +112,35 @@ public final class DaemonProcess implements AutoCloseable {
         }
     }
 
+    /** How a run that was expected to fail ended: its exit code and everything it printed. */
+    public record Exit(int code, String output) {
+    }
+
+    /**
+     * Runs the daemon on exactly {@code yaml} (no listener is moved to port 0: a test that wants a start-up failure
+     * configures a port it holds itself) and waits, at most {@code timeout}, for it to exit; a daemon still running
+     * then is killed and reported as such.
+     */
+    public static Exit runToExit(Path dir, String yaml, Duration timeout) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Path cfg = dir.resolve("postwarden.yaml");
+        Files.writeString(cfg, yaml);
+        Path out = dir.resolve("postwarden.log");
+        String jar = System.getProperty("postwarden.jar", "target/postwarden.jar");
+        if (!Files.exists(Path.of(jar))) {
+            throw new IllegalStateException("daemon jar missing: " + jar + " (run ./mvnw verify, which packages it)");
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Xmx128m", "-jar", Path.of(jar).toAbsolutePath().toString(), "run",
+                "--config", cfg.toString()).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            throw new IllegalStateException("daemon still running after " + timeout + ":\n" + Files.readString(out));
+        }
+        return new Exit(p.exitValue(), Files.readString(out));
+    }
+
     /**
      * Starts the daemon again with the same config and state directory. Its listeners bind port 0 again, so the
      * ports may change: read them anew and point Postfix at them.

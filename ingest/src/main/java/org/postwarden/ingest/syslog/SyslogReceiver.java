@@ -16,6 +16,7 @@ import org.postwarden.ingest.parse.LogLine;
 import org.postwarden.ingest.parse.LogLineParser;
 import org.postwarden.model.Addresses;
 import org.postwarden.model.Cidr;
+import org.postwarden.runtime.StartupFailure;
 import org.postwarden.transport.ConnectionLimit;
 import org.postwarden.transport.IdleClose;
 import org.postwarden.transport.NettyServer;
@@ -106,7 +107,11 @@ public final class SyslogReceiver {
         int max = config.maxMessageBytes();
         server = NettyServer.singleThread("syslog", "postwarden-syslog");
         if (udp != null) {
-            udpAddress = server.bindUdp(udp.socketAddress(), max, new UdpHandler(max));
+            try {
+                udpAddress = server.bindUdp(udp.socketAddress(), max, new UdpHandler(max));
+            } catch (Exception e) { // a BindException too, which Netty throws undeclared
+                throw StartupFailure.of("ingest.syslog.udp", config.udp(), e);
+            }
             warnIfPublic("UDP", udp);
         }
         if (tcp != null) {
@@ -124,12 +129,16 @@ public final class SyslogReceiver {
             });
             TcpHandler handler = new TcpHandler();
             SourceGate gate = new SourceGate();
-            tcpAddress = server.bindTcp(tcp.socketAddress(), c -> c.pipeline()
-                    .addLast(gate)
-                    .addLast(limit)
-                    .addLast(new IdleClose("syslog TCP", config.idleTimeout()))
-                    .addLast(new SyslogFrameDecoder(max))
-                    .addLast(handler));
+            try {
+                tcpAddress = server.bindTcp(tcp.socketAddress(), c -> c.pipeline()
+                        .addLast(gate)
+                        .addLast(limit)
+                        .addLast(new IdleClose("syslog TCP", config.idleTimeout()))
+                        .addLast(new SyslogFrameDecoder(max))
+                        .addLast(handler));
+            } catch (Exception e) {
+                throw StartupFailure.of("ingest.syslog.tcp", config.tcp(), e);
+            }
             warnIfPublic("TCP", tcp);
         }
     }
