@@ -167,8 +167,8 @@ final class AdminAuth {
         String me = System.getProperty("user.name", "");
         String owner = Files.getOwner(file, LinkOption.NOFOLLOW_LINKS).getName();
         if (!owner.equals(me) && !owner.equals("root")) {
-            return file + " is owned by " + owner + ", not by " + me + " (the daemon's user) or root: chown " + me
-                    + " " + file + ", then reload";
+            return file + " is owned by " + owner + ", not by " + (me.equals("root") ? "root" : me
+                    + " (the daemon's user) or root") + ": chown " + me + " " + file + ", then reload";
         }
         Set<PosixFilePermission> p = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
         if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
