@@ -52,7 +52,8 @@ public final class DaemonProcess implements AutoCloseable {
     /**
      * Writes a config with the policy and HTTP listeners on {@code 127.0.0.1:0}, the milter too unless
      * {@code extraYaml} configures it, and a snapshot under {@code dir}, followed by {@code extraYaml} (which must not
-     * repeat the {@code policy}, {@code http} or {@code store} sections; a milter or syslog listener in it must
+     * repeat the {@code policy}, {@code http}, {@code store} or {@code admin} sections (the token is
+     * {@code DIR/state/admin.token}); a milter or syslog listener in it must
      * listen on {@code 127.0.0.1:0} as well), and starts the daemon. Read the ports with {@link #port}.
      */
     public static DaemonProcess start(Path dir, String extraYaml) throws IOException, InterruptedException {
@@ -61,6 +62,8 @@ public final class DaemonProcess implements AutoCloseable {
         Files.writeString(cfg, "policy: {listen: 127.0.0.1:0}\n"
                 + "http: {listen: 127.0.0.1:0}\n"
                 + "store: {snapshot: {path: " + dir.resolve("state.snapshot") + ", interval: 1h}}\n"
+                // where the tests (and ctl) find the token: a relative token-file would lie next to the snapshot
+                + "admin: {token-file: " + dir.resolve("state/admin.token") + "}\n"
                 + listenersOnPortZero(extraYaml)
                 + extraYaml);
         DaemonProcess d = new DaemonProcess(dir, cfg);
@@ -78,7 +81,7 @@ public final class DaemonProcess implements AutoCloseable {
         if (extra == null || extra.isMissingNode() || extra.isNull()) {
             extra = YAML.createObjectNode();
         }
-        for (String own : List.of("policy", "http", "store")) {
+        for (String own : List.of("policy", "http", "store", "admin")) {
             if (extra.has(own)) {
                 throw new IllegalArgumentException("DaemonProcess writes the " + own + " section itself:\n"
                         + extraYaml);
