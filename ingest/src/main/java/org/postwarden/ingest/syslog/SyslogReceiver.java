@@ -23,13 +23,17 @@ import org.postwarden.transport.NettyServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Receives syslog over UDP (one message per datagram) and TCP (RFC 6587 framing), for rsyslog's {@code omfwd} or a
@@ -37,8 +41,7 @@ import java.util.Set;
  * work only, never file or DNS I/O). Bounded: datagrams and frames over {@code max-message-bytes} are dropped,
  * malformed messages are counted and dropped, TCP senders are limited in number and closed when idle. Only senders
  * in {@code ingest.syslog.allowed-sources} are heard (default loopback): a syslog sender chooses every line's program
- * name and text. The server,
- * the sender limit and the idle close are {@code org.postwarden.transport}'s.
+ * name and text. The server, the sender limit and the idle close are {@code org.postwarden.transport}'s.
  */
 public final class SyslogReceiver {
     private static final Logger LOG = LoggerFactory.getLogger(SyslogReceiver.class);
@@ -46,6 +49,8 @@ public final class SyslogReceiver {
     private final IngestPipeline pipeline;
     private final LogLineParser parser;
     private final List<Cidr> allowed;
+    /** Senders outside the allowed sources already logged (bounded). */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
     private NettyServer server;
     private InetSocketAddress udpAddress;
     private InetSocketAddress tcpAddress;
@@ -58,16 +63,16 @@ public final class SyslogReceiver {
     }
 
     /** Whether a sender at {@code remote} is in {@code ingest.syslog.allowed-sources}. */
-    boolean allowed(java.net.SocketAddress remote) {
+    boolean allowed(SocketAddress remote) {
         if (!(remote instanceof InetSocketAddress a) || a.getAddress() == null) {
             return false;
         }
         InetAddress ip = a.getAddress();
-        if (ip instanceof java.net.Inet6Address && ip.getAddress()[0] == 0 && isMappedV4(ip.getAddress())) {
+        if (ip instanceof Inet6Address && isMappedV4(ip.getAddress())) {
             try {
                 byte[] b = ip.getAddress();
                 ip = InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-            } catch (java.net.UnknownHostException e) {
+            } catch (UnknownHostException e) {
                 return false;
             }
         }
@@ -88,10 +93,8 @@ public final class SyslogReceiver {
         return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
     }
 
-    private final Set<String> warned = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
     /** Counts a sender outside the allowed sources, and logs it once per address (at most 1000 addresses). */
-    private void forbidden(String source, java.net.SocketAddress remote) {
+    private void forbidden(String source, SocketAddress remote) {
         pipeline.rejected(source, "forbidden-source");
         String who = Addresses.format(remote);
         if (warned.size() < 1000 && warned.add(who)) {
