@@ -314,7 +314,9 @@ final class AdminApi {
         persist();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ban", AdminViews.ban(b));
-        out.put("warnings", new AdminQueries(engine, suspensions).banWarnings(target));
+        List<String> warnings = new AdminQueries(engine, suspensions).banWarnings(target);
+        warnings.forEach(w -> LOG.warn("admin: ban of {}: {}", b.key().cidr(), w));
+        out.put("warnings", warnings);
         return new Answer(200, out);
     }
 

@@ -23,14 +23,17 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The admin API's bearer token: read from {@code admin.token-file} (its first line), created with a random 256-bit
- * token and mode 0600 when missing. Requests are checked by comparing SHA-256 digests of the presented and the real
+ * The admin API's bearer token: read from {@code admin.token-file} (its first line; a relative path lies in the
+ * state directory, see {@link AdminTokenFile}), created with a random 256-bit token and mode 0600 when missing. The
+ * file must be a regular file (never a symbolic link) owned by the daemon's user or root, writable by its owner only,
+ * in a directory nobody else may write to. Requests are checked by comparing SHA-256 digests of the presented and the real
  * token with {@link MessageDigest#isEqual} (constant time, and the same length whatever is presented). The token
  * itself is never logged.
  *
  * <p>States: enabled; disabled ({@code admin.token-file: ""}, answered 403); unavailable (the file cannot be read or
- * created, holds a token shorter than {@value #MIN_LENGTH} characters, or is readable by every local user — answered
- * 503 with the reason). Fail closed: a broken token file never opens the API. Thread-safe: the state is one volatile
+ * created, holds a token shorter than {@value #MIN_LENGTH} characters, is a link, has the wrong owner, is readable by
+ * every local user or writable by others, or lies in a directory others may write to — answered 503 with the
+ * reason). Fail closed: a broken token file never opens the API. Thread-safe: the state is one volatile
  * immutable value, replaced on reload.
  */
 final class AdminAuth {
@@ -52,12 +55,12 @@ final class AdminAuth {
 
     private volatile State state;
 
-    AdminAuth(PostwardenConfig.Admin config) {
+    AdminAuth(PostwardenConfig config) {
         this.state = load(config);
     }
 
     /** Re-reads the token file (rotation: write a new token, then reload). */
-    void reload(PostwardenConfig.Admin config) {
+    void reload(PostwardenConfig config) {
         this.state = load(config);
     }
 
@@ -81,13 +84,19 @@ final class AdminAuth {
                 : new Outcome(401, "wrong bearer token (see " + s.file() + ")");
     }
 
-    private static State load(PostwardenConfig.Admin config) {
-        String name = config.tokenFile().trim();
-        if (name.isEmpty()) {
+    private static State load(PostwardenConfig config) {
+        Path file = AdminTokenFile.of(config);
+        if (file == null) {
             return new State(new Outcome(403, "admin API disabled (admin.token-file is empty)"), null, "");
         }
-        Path file = Path.of(name);
+        String name = file.toString();
         try {
+            if (Files.isSymbolicLink(file)) {
+                String m = "admin.token-file " + file + " is a symbolic link: the token must be a file of its own "
+                        + "(whoever can change the link's target chooses the token); remove the link";
+                LOG.error("admin API unavailable: {}", m);
+                return new State(new Outcome(503, "admin API unavailable: " + m), null, name);
+            }
             if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
                 create(file);
                 LOG.info("admin token created in {} (mode 0600); `postwarden ctl` reads it from there", file);
@@ -115,7 +124,11 @@ final class AdminAuth {
     /** Writes a new random token atomically, readable by the owner only. */
     static void create(Path file) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
+        if (!Files.isDirectory(dir) && Files.getFileAttributeView(dir.getRoot(), PosixFileAttributeView.class) != null) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } else {
+            Files.createDirectories(dir);
+        }
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
         String token = HexFormat.of().formatHex(random) + "\n";
@@ -139,14 +152,39 @@ final class AdminAuth {
         }
     }
 
-    private static String permissionProblem(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
+    /**
+     * Why {@code file} cannot hold the token, or null: it must be a regular file (not a link), owned by the daemon's
+     * user (or root), writable by its owner only, not readable by every local user, in a directory owned by the
+     * daemon's user (or root) that nobody else may write to (else they could replace the file).
+     */
+    static String permissionProblem(Path file) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             return file + " is not a regular file";
         }
         if (Files.getFileAttributeView(file, PosixFileAttributeView.class) == null) {
             return null;
         }
-        Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
+        String me = System.getProperty("user.name", "");
+        String owner = Files.getOwner(file, LinkOption.NOFOLLOW_LINKS).getName();
+        if (!owner.equals(me) && !owner.equals("root")) {
+            return file + " is owned by " + owner + ", not by " + (me.equals("root") ? "root" : me
+                    + " (the daemon's user) or root") + ": chown " + me + " " + file + ", then reload";
+        }
+        Set<PosixFilePermission> p = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
+        if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
+            return file + " is writable by others than its owner: chmod 600 " + file + ", then reload";
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        String dirOwner = Files.getOwner(dir).getName();
+        if (!dirOwner.equals(me) && !dirOwner.equals("root")) {
+            return "the directory " + dir + " of the token file is owned by " + dirOwner + ", not by " + me
+                    + " or root: whoever owns it can replace the token";
+        }
+        Set<PosixFilePermission> d = Files.getPosixFilePermissions(dir);
+        if (d.contains(PosixFilePermission.GROUP_WRITE) || d.contains(PosixFilePermission.OTHERS_WRITE)) {
+            return "the directory " + dir + " of the token file is writable by others than its owner (chmod go-w "
+                    + dir + "): they could replace the token";
+        }
         if (p.contains(PosixFilePermission.OTHERS_READ)) {
             return file + " is readable by every local user: chmod 600 " + file + ", then reload";
         }

@@ -79,9 +79,9 @@ public final class HttpListener implements Listener {
     public void start() {
         PostwardenConfig.Http cfg = context.startConfig().http();
         HostPort listen = HostPort.parse(cfg.listen());
-        AdminAuth auth = new AdminAuth(context.startConfig().admin());
+        AdminAuth auth = new AdminAuth(context.startConfig());
         if (reloads != null) {
-            reloads.onReload(c -> auth.reload(c.admin()));
+            reloads.onReload(auth::reload);
         }
         AdminApi admin = new AdminApi(context, auth, reloads, suspensions, ops);
         console = new Console(context, auth, reloads, suspensions, ops, admin);
@@ -97,7 +97,12 @@ public final class HttpListener implements Listener {
                     + " (http.max-connections-per-source)", Addresses.format(ch.remoteAddress()), max);
         });
         server = NettyServer.singleThread(NAME, "postwarden-http-io");
-        bound = server.bindTcp(listen.socketAddress(), ch -> init(ch, cfg, limit, perSource, admin));
+        try {
+            bound = server.bindTcp(listen.socketAddress(), ch -> init(ch, cfg, limit, perSource, admin));
+        } catch (Exception e) {
+            pool.shutdownNow();
+            throw org.postwarden.runtime.StartupFailure.of("http.listen", cfg.listen(), e);
+        }
         if (!listen.loopback()) {
             LOG.warn("HTTP listener bound to non-loopback address {}", Addresses.format(bound));
         }

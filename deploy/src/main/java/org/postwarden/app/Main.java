@@ -6,6 +6,7 @@ import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.daemon.Daemon;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
+import org.postwarden.runtime.StartupFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -60,7 +61,15 @@ public final class Main implements Runnable {
                 return 2;
             }
             log.info("starting postwarden with {}", config == null ? "the embedded default config" : config);
-            Daemon daemon = DaemonLauncher.start(config, cfg, TimeSource.SYSTEM, PostwardenMetrics.prometheus());
+            Daemon daemon;
+            try {
+                daemon = DaemonLauncher.start(config, cfg, TimeSource.SYSTEM, PostwardenMetrics.prometheus());
+            } catch (Exception e) {
+                // one line naming the key and the value (a port in use, an unreadable file); the trace at DEBUG
+                log.debug("start-up failed", e);
+                System.err.println("postwarden: cannot start: " + StartupFailure.describe(e));
+                return 1;
+            }
             Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "postwarden-shutdown"));
             daemon.awaitStopped();
             return 0;

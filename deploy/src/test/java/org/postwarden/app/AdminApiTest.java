@@ -226,6 +226,17 @@ class AdminApiTest {
     }
 
     @Test
+    void anAdminBanOfATrustedAddressWarnsAndNeverRefusesIt() throws Exception {
+        start(""); // networks.trusted: the default 127.0.0.0/8
+        JsonNode warned = ok("POST", "/admin/bans", "{\"cidr\":\"127.0.0.1\"}");
+        assertTrue(warned.path("warnings").get(0).asText().contains("networks.trusted"), warned.toString());
+        assertEquals(Action.PASS, decide(rcpt("127.0.0.1", 1, "a@example.test")).verdict().action());
+        JsonNode net = ok("POST", "/admin/bans", "{\"cidr\":\"127.0.0.0/24\"}");
+        assertTrue(net.path("warnings").toString().contains("127.0.0.0/8"), net.toString());
+        assertEquals(Action.PASS, decide(rcpt("127.0.0.9", 2, "a@example.test")).verdict().action());
+    }
+
+    @Test
     void aBanWithoutDurationTakesTheNextEscalationStepLikeBansFromTheLogs() throws Exception {
         start("bans: {durations: [1h, 1d, permanent]}\n");
         JsonNode first = ok("POST", "/admin/bans", "{\"cidr\":\"192.0.2.9\"}");

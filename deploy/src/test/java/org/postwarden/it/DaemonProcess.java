@@ -52,7 +52,8 @@ public final class DaemonProcess implements AutoCloseable {
     /**
      * Writes a config with the policy and HTTP listeners on {@code 127.0.0.1:0}, the milter too unless
      * {@code extraYaml} configures it, and a snapshot under {@code dir}, followed by {@code extraYaml} (which must not
-     * repeat the {@code policy}, {@code http} or {@code store} sections; a milter or syslog listener in it must
+     * repeat the {@code policy}, {@code http}, {@code store} or {@code admin} sections (the token is
+     * {@code DIR/state/admin.token}); a milter or syslog listener in it must
      * listen on {@code 127.0.0.1:0} as well), and starts the daemon. Read the ports with {@link #port}.
      */
     public static DaemonProcess start(Path dir, String extraYaml) throws IOException, InterruptedException {
@@ -61,6 +62,8 @@ public final class DaemonProcess implements AutoCloseable {
         Files.writeString(cfg, "policy: {listen: 127.0.0.1:0}\n"
                 + "http: {listen: 127.0.0.1:0}\n"
                 + "store: {snapshot: {path: " + dir.resolve("state.snapshot") + ", interval: 1h}}\n"
+                // where the tests (and ctl) find the token: a relative token-file would lie next to the snapshot
+                + "admin: {token-file: " + dir.resolve("state/admin.token") + "}\n"
                 + listenersOnPortZero(extraYaml)
                 + extraYaml);
         DaemonProcess d = new DaemonProcess(dir, cfg);
@@ -78,7 +81,7 @@ public final class DaemonProcess implements AutoCloseable {
         if (extra == null || extra.isMissingNode() || extra.isNull()) {
             extra = YAML.createObjectNode();
         }
-        for (String own : List.of("policy", "http", "store")) {
+        for (String own : List.of("policy", "http", "store", "admin")) {
             if (extra.has(own)) {
                 throw new IllegalArgumentException("DaemonProcess writes the " + own + " section itself:\n"
                         + extraYaml);
@@ -110,6 +113,35 @@ public final class DaemonProcess implements AutoCloseable {
             throw new IllegalArgumentException(key + " is " + listen + ": a test's daemon listens on 127.0.0.1:0 "
                     + "(read the port back with DaemonProcess.port), never on a port picked in advance");
         }
+    }
+
+    /** How a run that was expected to fail ended: its exit code and everything it printed. */
+    public record Exit(int code, String output) {
+    }
+
+    /**
+     * Runs the daemon on exactly {@code yaml} (no listener is moved to port 0: a test that wants a start-up failure
+     * configures a port it holds itself) and waits, at most {@code timeout}, for it to exit; a daemon still running
+     * then is killed and reported as such.
+     */
+    public static Exit runToExit(Path dir, String yaml, Duration timeout) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Path cfg = dir.resolve("postwarden.yaml");
+        Files.writeString(cfg, yaml);
+        Path out = dir.resolve("postwarden.log");
+        String jar = System.getProperty("postwarden.jar", "target/postwarden.jar");
+        if (!Files.exists(Path.of(jar))) {
+            throw new IllegalStateException("daemon jar missing: " + jar + " (run ./mvnw verify, which packages it)");
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Xmx128m", "-jar", Path.of(jar).toAbsolutePath().toString(), "run",
+                "--config", cfg.toString()).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            throw new IllegalStateException("daemon still running after " + timeout + ":\n" + Files.readString(out));
+        }
+        return new Exit(p.exitValue(), Files.readString(out));
     }
 
     /**

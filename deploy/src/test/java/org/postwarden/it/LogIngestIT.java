@@ -58,11 +58,12 @@ class LogIngestIT {
                   files: [%2$s/maillog]
                   poll-interval: 100ms
                   state-path: %2$s/ingest.offsets
+                  max-line-share: 0.9          # one line adds at most 9 points: one PREGREET never bans
                 scoring:
                   subnet-factor: 1000          # every test client is in 127.0.0.0/24: never ban that
                   weights: {pregreet: 10.0, auth-failure: 4.0}
                 bans:
-                  threshold: 10.0              # one PREGREET, or three wrong passwords
+                  threshold: 10.0              # two PREGREETs (9 each), or three wrong passwords
                   durations: [20s, 1d]         # short first bans, so the expiry is seen within the test
                   scanners: {enabled: false}   # no DNS here
                   export:
@@ -150,15 +151,15 @@ class LogIngestIT {
         return map().lines().anyMatch(l -> l.startsWith(ip + "/32 REJECT"));
     }
 
-    /** Talks before the greeting on the postscreen port, then waits for postscreen's PREGREET line. */
-    static void pregreet(String client) throws IOException {
+    /** Talks before the greeting on the postscreen port, then waits for postscreen's {@code n}th PREGREET line. */
+    static void pregreet(String client, int n) throws IOException {
         try (Socket s = new Socket()) {
             s.bind(new InetSocketAddress(client, 0));
             s.connect(new InetSocketAddress("127.0.0.1", postfix.postscreenPort()), 2000);
             s.getOutputStream().write("EHLO early.test\r\n".getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             postfix.awaitLog(Pattern.compile("PREGREET \\d+ after [\\d.]+ from \\[" + Pattern.quote(client)
-                    + "\\]:\\d+: EHLO"), WAIT);
+                    + "\\]:\\d+: EHLO"), n, WAIT);
         }
     }
 
@@ -176,7 +177,16 @@ class LogIngestIT {
     @Test
     @Order(1)
     void aClientThatTalksBeforeTheGreetingIsRefusedFromItsNextConnection() throws Exception {
-        pregreet(PREGREET_CLIENT);
+        pregreet(PREGREET_CLIENT, 1);
+        await(() -> {
+            try {
+                return daemon.metric("postwarden_signals_total", "signal=\"pregreet\"") >= 1;
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the daemon read the first PREGREET");
+        assertEquals(0, daemon.metric("postwarden_bans_issued_total"), "one log line never bans");
+        pregreet(PREGREET_CLIENT, 2);
         await(() -> mapHas(PREGREET_CLIENT), "the PREGREET client is banned and exported");
         // the policy server refuses it (smtpd, RCPT stage)
         Swaks.Result viaPolicy = send(postfix.smtpdPort(), PREGREET_CLIENT, "user@example.test");
@@ -248,7 +258,8 @@ class LogIngestIT {
     @Test
     @Order(4)
     void theCidrMapHoldsTheBanForPostscreenAndLosesItOnExpiry() throws Exception {
-        pregreet(EXPIRING);
+        pregreet(EXPIRING, 1);
+        pregreet(EXPIRING, 2);
         await(() -> mapHas(EXPIRING), "the ban is in the cidr map");
         String line = map().lines().filter(l -> l.startsWith(EXPIRING)).findFirst().orElseThrow();
         assertEquals(EXPIRING + "/32 REJECT banned by postwarden", line);

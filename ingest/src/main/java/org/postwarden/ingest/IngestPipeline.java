@@ -8,6 +8,7 @@ import org.postwarden.ingest.source.LineSink;
 import org.postwarden.model.TimeSource;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * From a line to the store: parse ({@link LogLineParser}), drop what is too old ({@code ingest.max-line-age}), count,
@@ -21,10 +22,18 @@ public final class IngestPipeline {
     private final long maxAgeMillis;
     private final IngestMetrics metrics;
     private final int maxLineLength;
+    private final List<String> programNames;
 
-    /** A pipeline into {@code engine}. */
+    /** A pipeline into {@code engine} that reads Postfix's and Dovecot's program names only. */
     public IngestPipeline(Engine engine, TimeSource time, Duration maxLineAge, int maxLineLength,
             IngestMetrics metrics) {
+        this(engine, time, maxLineAge, maxLineLength, metrics, List.of());
+    }
+
+    /** A pipeline into {@code engine} that also reads {@code programNames} ({@code ingest.program-names}). */
+    public IngestPipeline(Engine engine, TimeSource time, Duration maxLineAge, int maxLineLength,
+            IngestMetrics metrics, List<String> programNames) {
+        this.programNames = List.copyOf(programNames);
         this.engine = engine;
         this.time = time;
         this.maxAgeMillis = maxLineAge.toMillis();
@@ -34,7 +43,7 @@ public final class IngestPipeline {
 
     /** A parser for one source (its own year inference). */
     public LogLineParser parser() {
-        return new LogLineParser(maxLineLength, new Timestamps(java.time.ZoneId.systemDefault(), time));
+        return new LogLineParser(maxLineLength, new Timestamps(java.time.ZoneId.systemDefault(), time), programNames);
     }
 
     /** A sink for whole lines from {@code source} (file, docker). */

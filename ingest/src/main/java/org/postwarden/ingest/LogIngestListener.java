@@ -58,7 +58,7 @@ public final class LogIngestListener implements Listener {
     public void start() {
         IngestMetrics metrics = new IngestMetrics(context.metrics().registry());
         IngestPipeline pipeline = new IngestPipeline(context.engine(), context.time(), config.maxLineAge(),
-                config.maxLineLength(), metrics);
+                config.maxLineLength(), metrics, config.programNames());
         offsets = config.statePath().isBlank() ? Offsets.none() : Offsets.load(Path.of(config.statePath()));
         config.files().forEach(f -> followers.add(new FileFollower(Path.of(f), false, config.maxLineLength(),
                 pipeline.sink("file"), offsets)));

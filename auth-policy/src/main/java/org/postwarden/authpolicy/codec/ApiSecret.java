@@ -48,7 +48,8 @@ public final class ApiSecret {
             }
             return of(header, v);
         } catch (IOException e) {
-            throw new IllegalStateException("auth-policy.api-secret-file " + file + ": cannot read (" + e + ")", e);
+            throw new org.postwarden.runtime.StartupFailure("auth-policy.api-secret-file", file,
+                    "cannot read: " + org.postwarden.runtime.StartupFailure.reason(e), e);
         }
     }
 

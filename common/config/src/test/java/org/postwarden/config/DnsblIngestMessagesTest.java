@@ -185,6 +185,33 @@ class DnsblIngestMessagesTest {
     }
 
     @Test
+    void ingestLineCapsProgramNamesAndSyslogSources() {
+        assertExactly("""
+                ingest:
+                  max-attempts-per-line: 0
+                  max-line-share: 1.0
+                  program-names: ["", "a b", "x:"]
+                  syslog: {enabled: true, allowed-sources: []}
+                """,
+                "ingest.syslog.allowed-sources = \"[]\" (line 5): at least one network (e.g. [127.0.0.0/8, "
+                        + "\"::1/128\"]) when ingest.syslog.enabled is true",
+                "ingest.max-attempts-per-line = \"0\" (line 2): a whole number from 1 to 100",
+                "ingest.max-line-share = \"1.0\" (line 3): a share above 0 and below 1 of bans.threshold, so that "
+                        + "no single log line bans",
+                "ingest.program-names[0] = \"\" (line 4): a syslog program name of 1 to 64 characters, e.g. mail "
+                        + "or postfix-in",
+                "ingest.program-names[1] = \"a b\" (line 4): a syslog program name without spaces, ':', '[' or "
+                        + "']', e.g. mail or postfix-in",
+                "ingest.program-names[2] = \"x:\" (line 4): a syslog program name without spaces, ':', '[' or "
+                        + "']', e.g. mail or postfix-in");
+        assertExactly("""
+                ingest: {syslog: {allowed-sources: [loopback]}}
+                """,
+                "ingest.syslog.allowed-sources[0] = \"loopback\" (line 1): a network like 192.0.2.0/24 or "
+                        + "2001:db8::/48 (not an IP address: 'loopback' (expected: IPv4 or IPv6 literal))");
+    }
+
+    @Test
     void ingestNulls() {
         assertExactly("""
                 ingest: {files: null, docker-json: null, poll-interval: null, state-path: null, max-line-age: null,

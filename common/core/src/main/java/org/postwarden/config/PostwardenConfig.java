@@ -205,10 +205,15 @@ public record PostwardenConfig(
 
     /**
      * Log ingestion (module {@code ingest}): files followed (rotation and truncation safe, resumed from
-     * {@code statePath}), Docker json-file logs, and a syslog receiver. Everything is off by default.
+     * {@code statePath}), Docker json-file logs, and a syslog receiver. Everything is off by default. What one log
+     * line can add is capped, because anyone who can write to syslog chooses a line's program name and text (see
+     * docs/security.md): its count (login attempts) counts at most {@code maxAttemptsPerLine}, and its points at most
+     * {@code maxLineShare} × {@code bans.threshold}, so that no single line bans. {@code programNames} are syslog
+     * names read besides Postfix's ({@code postfix/…}, {@code postfix-NAME/…}) and Dovecot's.
      */
     public record Ingest(List<String> files, List<String> dockerJson, Syslog syslog, Duration pollInterval,
-            int maxLineLength, String statePath, Duration maxLineAge, Journal journal) {
+            int maxLineLength, String statePath, Duration maxLineAge, Journal journal, int maxAttemptsPerLine,
+            double maxLineShare, List<String> programNames) {
     }
 
     /**
@@ -225,9 +230,11 @@ public record PostwardenConfig(
      * Syslog receiver (RFC 3164 and 5424; TCP with octet counting or newline framing). "" disables a transport. TCP
      * senders: at most {@code maxConnectionsPerSource} from one address, a message complete within
      * {@code requestDeadline} of its first byte, at most {@code maxBufferedBytes} of unfinished messages in total.
+     * {@code allowedSources}: the networks senders may come from (others are dropped, TCP connections closed).
      */
     public record Syslog(boolean enabled, String udp, String tcp, int maxMessageBytes, int maxConnections,
-            Duration idleTimeout, int maxConnectionsPerSource, Duration requestDeadline, long maxBufferedBytes) {
+            Duration idleTimeout, int maxConnectionsPerSource, Duration requestDeadline, long maxBufferedBytes,
+            List<String> allowedSources) {
     }
 
     /**

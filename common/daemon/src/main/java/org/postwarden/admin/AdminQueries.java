@@ -434,8 +434,8 @@ public final class AdminQueries {
             w.add(Addresses.format(a) + " is exempt (allowlist.clients or networks.own-addresses): the ban does not"
                     + " apply to it");
         } else if (rules().trusted(a) && key.level() == KeyLevel.HOST) {
-            w.add(Addresses.format(a) + " is in networks.trusted: never refused by a ban (the ban is kept and "
-                    + "exported)");
+            w.add(Addresses.format(a) + " is in networks.trusted: never refused by a ban (the ban is kept; the "
+                    + "cidr map answers DUNNO for it first, the nftables sets and command leave it out)");
         }
         Cidr ours = key.level() == KeyLevel.HOST ? null : rules().protectedIn(new Cidr(key.address(), key.prefix()));
         if (ours != null) {

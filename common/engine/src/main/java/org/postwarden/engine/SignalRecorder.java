@@ -40,7 +40,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * Applies log signals to the shared store and issues bans: the engine's side of log ingestion. The store counts
  * (scores per key, per user), this class decides (ban, refuse to ban, alert).
  *
- * <p>Per signal: the configured weight times the count is added to the client's own scores (host; IPv6 also the
+ * <p>Per signal: the configured weight times the count (for a log line: the count at most
+ * {@code ingest.max-attempts-per-line}, the product at most {@code ingest.max-line-share} × {@code bans.threshold},
+ * so that no single line bans) is added to the client's own scores (host; IPv6 also the
  * /64) and, capped per child, to its networks' (the /24, per host; each IPv6 tier, per child prefix), see
  * {@link NetworkScores};
  * for a failed login also to the user's own score. Then, when {@code bans.threshold} is positive and the ban check
@@ -114,6 +116,7 @@ public final class SignalRecorder {
      * asynchronously and then ban in the same store).
      */
     public SignalOutcome record(LogSignal s, Rules rules, ReputationStore store) {
+        int maxCount = rules.config().ingest().maxAttemptsPerLine();
         if (s.signal() == Signal.AUTH_FAILURE && s.client() != null && !s.user().isEmpty()) {
             // a failure the auth-policy endpoint was told about already is not counted again from its log line
             int left = AuthPolicy.consumeReported(store, s.client(), s.user(), s.count());
@@ -124,11 +127,28 @@ public final class SignalRecorder {
                 s = new LogSignal(s.signal(), s.client(), s.user(), left, s.detail(), s.relayRecipient());
             }
         }
-        return apply(s, rules, store);
+        if (s.count() > maxCount) {
+            s = new LogSignal(s.signal(), s.client(), s.user(), maxCount, s.detail(), s.relayRecipient());
+        }
+        return apply(s, rules, store, maxLineWeight(rules));
+    }
+
+    /**
+     * The most points one log line adds: {@code ingest.max-line-share} × {@code bans.threshold} (below the
+     * threshold, so that no single line, which anyone who can write to syslog may forge, bans); unbounded when bans
+     * are off.
+     */
+    static double maxLineWeight(Rules rules) {
+        double t = rules.bans().threshold();
+        return t > 0 ? t * rules.config().ingest().maxLineShare() : Double.POSITIVE_INFINITY;
     }
 
     /** {@link #record} without the check for failures the auth policy counted (the auth policy's own way in). */
     SignalOutcome apply(LogSignal s, Rules rules, ReputationStore store) {
+        return apply(s, rules, store, Double.POSITIVE_INFINITY);
+    }
+
+    private SignalOutcome apply(LogSignal s, Rules rules, ReputationStore store, double maxWeight) {
         Scope e = new Scope(rules, store);
         BanRules b = rules.bans();
         InetAddress ip = s.client();
@@ -140,7 +160,7 @@ public final class SignalRecorder {
             return SignalOutcome.TRAFFIC;
         }
         metrics.signal(signal);
-        double w = rules.weight(signal) * s.count();
+        double w = Math.min(rules.weight(signal) * s.count(), maxWeight);
         if (signal == Signal.AUTH_FAILURE && !s.user().isEmpty() && w > 0 && !b.ignoredUser(s.user())) {
             user(store, b, s, ip, w);
         }

@@ -458,11 +458,58 @@ class SignalRecorderTest {
         PostwardenConfig c = ConfigLoader.load("test", BASE + "bans: {threshold: 10.0}\n");
         Rules rules = new Rules(c);
         PostwardenMetrics metrics = new PostwardenMetrics(registry);
+        SignalRecorder r = new SignalRecorder(metrics, moving, null, BanListener.NONE);
         DecisionEngine e = new DecisionEngine(rules, new MemoryReputationStore(rules.storeSettings(), moving), metrics)
-                .withSignals(new SignalRecorder(metrics, moving, null, BanListener.NONE));
-        e.observe(LogSignal.of(Signal.PREGREET,
-                ip("192.0.2.95"), "one PREGREET of weight 10"));
+                .withSignals(r);
+        // one signal of weight 10 through the uncapped way in (a log line adds at most half the threshold)
+        r.apply(LogSignal.of(Signal.PREGREET, ip("192.0.2.95"), "one PREGREET of weight 10"), rules, e.store());
         assertTrue(e.store().activeBan(ClientKey.of(ip("192.0.2.95"), KeyLevel.HOST, 48)).isPresent());
+    }
+
+    @Test
+    void noSingleLogLineBansHoweverManyAttemptsItClaims() throws Exception {
+        start("");
+        // what `logger -t imap-login 'Disconnected (auth failed, 100 attempts ...) rip=203.0.113.9'` becomes
+        LogSignal forged = new LogSignal(Signal.AUTH_FAILURE, ip("203.0.113.9"), "bob", 100, "forged", "");
+        assertEquals(SignalOutcome.SCORED, engine.observe(forged));
+        ReputationStore s = engine.store();
+        // 3 attempts (ingest.max-attempts-per-line) x 3 points, not 100 x 3
+        assertEquals(9.0, s.score(ClientKey.of(ip("203.0.113.9"), KeyLevel.HOST, 48)), 1e-6);
+        assertEquals(9.0, recorder.userScore("bob", s), 1e-6);
+        assertTrue(ban("203.0.113.9", KeyLevel.HOST).isEmpty());
+        assertTrue(banned.isEmpty());
+        // a second line is a second line: the cap is per line, the threshold is reached by repetition
+        engine.observe(forged);
+        engine.observe(forged);
+        assertTrue(ban("203.0.113.9", KeyLevel.HOST).isPresent());
+    }
+
+    @Test
+    void aLinesPointsStayBelowTheThresholdWhateverItsWeight() throws Exception {
+        start("ingest: {max-line-share: 0.25, max-attempts-per-line: 100}\nbans: {threshold: 20.0}\n");
+        // PREGREET weighs 10 here; one line adds at most 0.25 x 20 = 5
+        sig(Signal.PREGREET, "203.0.113.10");
+        assertEquals(5.0, engine.store().score(ClientKey.of(ip("203.0.113.10"), KeyLevel.HOST, 48)), 1e-6);
+        engine.observe(new LogSignal(Signal.AUTH_FAILURE, ip("203.0.113.11"), "", 7, "7 attempts", ""));
+        assertEquals(5.0, engine.store().score(ClientKey.of(ip("203.0.113.11"), KeyLevel.HOST, 48)), 1e-6);
+        // a line under the cap counts in full
+        engine.observe(new LogSignal(Signal.TLS_FAILURE, ip("203.0.113.12"), "", 1, "one", ""));
+        assertEquals(2.0, engine.store().score(ClientKey.of(ip("203.0.113.12"), KeyLevel.HOST, 48)), 1e-6);
+        assertTrue(banned.isEmpty());
+    }
+
+    @Test
+    void failedWebmailLoginsFromTrustedLoopbackNeverBanIt() throws Exception {
+        start(""); // networks.trusted: the default 127.0.0.0/8
+        for (int i = 0; i < 7; i++) {
+            // Dovecot behind a webmail logs rip=127.0.0.1
+            engine.observe(new LogSignal(Signal.AUTH_FAILURE, ip("127.0.0.1"), "alice", 3, "webmail", ""));
+        }
+        assertTrue(ban("127.0.0.1", KeyLevel.HOST).isEmpty());
+        assertTrue(ban("127.0.0.1", KeyLevel.SUBNET).isEmpty());
+        assertTrue(banned.isEmpty(), banned.toString());
+        assertTrue(refused.contains("127.0.0.1/32 trusted"), refused.toString());
+        assertEquals(Action.PASS, rcpt("127.0.0.1").verdict().action());
     }
 
     @Test

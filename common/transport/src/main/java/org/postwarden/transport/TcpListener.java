@@ -50,7 +50,11 @@ public abstract class TcpListener implements Listener {
     public void start() {
         HostPort hp = HostPort.parse(listen);
         server = NettyServer.create(name);
-        bound = server.bindTcp(hp.socketAddress(), this::initChannel);
+        try {
+            bound = server.bindTcp(hp.socketAddress(), this::initChannel);
+        } catch (Exception e) { // a BindException too, which Netty throws undeclared
+            throw org.postwarden.runtime.StartupFailure.of(name + ".listen", listen, e);
+        }
         if (!hp.loopback()) {
             LOG.warn("{} listener bound to non-loopback address {}: make sure only your MTAs can reach it", name,
                     bound);

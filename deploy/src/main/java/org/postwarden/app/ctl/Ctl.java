@@ -82,7 +82,7 @@ public final class Ctl implements Runnable {
             if (cfg.admin().tokenFile().isBlank()) {
                 throw new AdminClient.Unreachable("the admin API is disabled in the config (admin.token-file is \"\")");
             }
-            tf = Path.of(cfg.admin().tokenFile());
+            tf = org.postwarden.app.AdminTokenFile.of(cfg);
         }
         return new AdminClient(base, readToken(tf), Duration.ofSeconds(Math.max(1, timeoutSeconds)));
     }

@@ -60,6 +60,7 @@ public final class NftablesExporter {
     // the per-ban command
     private final Map<ClientKey, Long> pushed = new HashMap<>();
     private final Set<String> pushedPermanent = new HashSet<>();
+    private final Set<String> notPushed = new HashSet<>();
     private boolean commandFailing;
 
     public NftablesExporter(Engine engine, PostwardenMetrics metrics, TimeSource time, CommandRunner runner) {
@@ -84,7 +85,7 @@ public final class NftablesExporter {
             PostwardenConfig.BanExport cfg = config.bans().export();
             Engine.BanList bans = engine.bans();
             if (!cfg.nftablesCommand().isEmpty()) {
-                perBan(cfg, bans.active(), bans.permanent());
+                perBan(config, cfg, bans.active(), bans.permanent());
             }
             return cfg.nftables().enabled() && sets(config, cfg, bans);
         } catch (RuntimeException ex) {
@@ -158,8 +159,14 @@ public final class NftablesExporter {
         return true;
     }
 
-    /** {@code bans.export.nftables-command}: once per new ban, nothing on expiry or unban. */
-    private void perBan(PostwardenConfig.BanExport cfg, List<Ban> bans, List<Cidr> permanent) {
+    /**
+     * {@code bans.export.nftables-command}: once per new ban, nothing on expiry or unban. A ban that is or holds a
+     * network of {@code networks.trusted}, {@code networks.own-addresses} or {@code allowlist.clients} (an admin's
+     * ban, {@code bans.permanent}) is not pushed, with a warning: a firewall has no {@code DUNNO}, and the command
+     * takes whole networks only ({@code bans.export.nftables} cuts such hosts out instead).
+     */
+    private void perBan(PostwardenConfig config, PostwardenConfig.BanExport cfg, List<Ban> bans,
+            List<Cidr> permanent) {
         long now = time.millis();
         Map<ClientKey, Long> active = new HashMap<>();
         bans.forEach(b -> active.put(b.key(), b.untilMillis()));
@@ -170,7 +177,7 @@ public final class NftablesExporter {
                 break;
             }
             Long done = pushed.get(b.key());
-            if (done != null && done == b.untilMillis()) {
+            if (done != null && done == b.untilMillis() || holdsOurs(config, b.key().cidr())) {
                 continue;
             }
             String element = b.key().cidr() + (b.permanent() ? ""
@@ -185,7 +192,7 @@ public final class NftablesExporter {
                 break;
             }
             String net = c.toString();
-            if (pushedPermanent.contains(net)) {
+            if (pushedPermanent.contains(net) || holdsOurs(config, net)) {
                 continue;
             }
             if (run(expand(cfg.nftablesCommand(), net, c.network().getAddress().length == 16),
@@ -194,6 +201,20 @@ public final class NftablesExporter {
             }
             commands++;
         }
+    }
+
+    /** Whether {@code net} is or holds one of our networks; warns once per network when it does. */
+    private boolean holdsOurs(PostwardenConfig config, String net) {
+        List<String> ours = BanExporter.protectedWithin(config, List.of(net));
+        if (ours.isEmpty()) {
+            return false;
+        }
+        if (notPushed.size() < 10_000 && notPushed.add(net)) {
+            LOG.warn("not running bans.export.nftables-command for the ban of {}: it holds {} (networks.trusted, "
+                    + "networks.own-addresses or allowlist.clients), which are never refused; bans.export.nftables "
+                    + "cuts them out of the sets instead", net, ours);
+        }
+        return true;
     }
 
     static List<String> expand(List<String> argv, String element, boolean v6) {

@@ -1,18 +1,39 @@
 package org.postwarden.ingest.parse;
 
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+
 /**
  * Turns log lines into {@link LogEvent}s: splits the syslog header ({@link LogLine}), dispatches on the program
  * (postscreen, smtpd/tlsproxy, delivery agents, Dovecot login processes) and stamps the event with the line's time. Lines longer
  * than the configured maximum are refused before anything looks at them; every other line costs a few
  * {@code indexOf} calls when it is of no interest. Thread-safe when its {@link Timestamps} is (it is).
+ *
+ * <p>Program names are read only in the forms Postfix and Dovecot write them: {@code postfix/PROGRAM} (also
+ * {@code postfix/submission/smtpd}), {@code postfix-NAME/PROGRAM} (a multi-instance site), {@code dovecot} with the
+ * message {@code imap-login: ...} (syslog), {@code imap-login}, {@code pop3-login}, {@code submission-login} and
+ * {@code managesieve-login} (Dovecot's own {@code log_path} file), plus the names of {@code ingest.program-names}.
+ * A syslog tag is chosen by whoever sends the line, so this keeps stray programs' lines out, not forgers: the
+ * per-line cap of the engine is the defence against those (docs/security.md).
  */
 public final class LogLineParser {
+    /** Dovecot's login processes, as its own log file names them. */
+    static final Set<String> DOVECOT_LOGINS = Set.of("imap-login", "pop3-login", "submission-login",
+            "managesieve-login");
     private final int maxLineLength;
     private final Timestamps timestamps;
+    private final Set<String> names;
 
     public LogLineParser(int maxLineLength, Timestamps timestamps) {
+        this(maxLineLength, timestamps, List.of());
+    }
+
+    /** A parser that also reads the syslog names {@code programNames} ({@code ingest.program-names}). */
+    public LogLineParser(int maxLineLength, Timestamps timestamps, Collection<String> programNames) {
         this.maxLineLength = maxLineLength;
         this.timestamps = timestamps;
+        this.names = Set.copyOf(programNames);
     }
 
     /** What became of a line. */
@@ -51,40 +72,63 @@ public final class LogLineParser {
         if (message == null || message.length() > maxLineLength || program == null) {
             return null;
         }
-        // Postfix programs log as SYSLOG_NAME/PROGRAM (postfix/smtpd, postfix/submission/smtpd, postfix-in/smtpd)
-        if (program.endsWith("/smtpd") || program.endsWith("/tlsproxy")) {
-            return SmtpdLineParser.parse(message);
-        }
-        if (program.endsWith("/postscreen")) {
-            return PostscreenLineParser.parse(message);
+        String daemon = postfixDaemon(program);
+        if (daemon != null) {
+            return postfix(daemon, message);
         }
         if (program.equals("dovecot")) {
             return DovecotLineParser.parse(message);
         }
-        if (program.endsWith("-login")) {
+        if (DOVECOT_LOGINS.contains(program)) {
             return DovecotLineParser.parse(program + ": " + message);
         }
-        if (program.equals("smtpd") || program.equals("tlsproxy")) {
-            return SmtpdLineParser.parse(message);
-        }
-        if (program.equals("postscreen")) {
-            return PostscreenLineParser.parse(message);
-        }
-        if (DeliveryLineParser.isAgent(program)) {
-            return DeliveryLineParser.parse(message);
+        if (names.contains(program)) {
+            if (program.endsWith("-login")) {
+                return DovecotLineParser.parse(program + ": " + message);
+            }
+            if (postfixProgram(program)) {
+                return postfix(program, message);
+            }
+            return DovecotLineParser.parse(message); // a Dovecot instance_name
         }
         return null;
     }
 
     /**
-     * Whether {@code program} is one this parser reads (Postfix smtpd/tlsproxy/postscreen, delivery agents,
-     * Dovecot).
+     * The Postfix program of a tag {@code SYSLOG_NAME/.../PROGRAM} whose syslog name is {@code postfix},
+     * {@code postfix-NAME} or one of {@code ingest.program-names}, else null.
      */
-    public static boolean knows(String program) {
-        return program.endsWith("/smtpd") || program.endsWith("/tlsproxy") || program.endsWith("/postscreen")
-                || program.equals("dovecot") || program.endsWith("-login") || program.equals("smtpd")
-                || program.equals("tlsproxy") || program.equals("postscreen") || program.startsWith("postfix")
-                || DeliveryLineParser.isAgent(program);
+    private String postfixDaemon(String program) {
+        int slash = program.indexOf('/');
+        if (slash <= 0 || slash == program.length() - 1) {
+            return null;
+        }
+        String head = program.substring(0, slash);
+        boolean ours = head.equals("postfix") || head.startsWith("postfix-") && head.length() > 8
+                || names.contains(head);
+        return ours ? program.substring(program.lastIndexOf('/') + 1) : null;
+    }
+
+    private static boolean postfixProgram(String daemon) {
+        return daemon.equals("smtpd") || daemon.equals("tlsproxy") || daemon.equals("postscreen")
+                || DeliveryLineParser.isAgent(daemon);
+    }
+
+    private static LogEvent postfix(String daemon, String message) {
+        return switch (daemon) {
+            case "smtpd", "tlsproxy" -> SmtpdLineParser.parse(message);
+            case "postscreen" -> PostscreenLineParser.parse(message);
+            default -> DeliveryLineParser.isAgent(daemon) ? DeliveryLineParser.parse(message) : null;
+        };
+    }
+
+    /**
+     * Whether {@code program} is a name this parser reads (Postfix's and Dovecot's forms, {@code ingest.program-names}),
+     * whatever the message.
+     */
+    public boolean reads(String program) {
+        return postfixDaemon(program) != null || program.equals("dovecot") || DOVECOT_LOGINS.contains(program)
+                || names.contains(program);
     }
 
     /** Epoch millis of a time stamp text ({@link LogLine#stamp()}), or -1. */

@@ -89,7 +89,7 @@ public final class Replay {
             throws IOException {
         long size = Files.size(path);
         int maxLine = config.ingest().maxLineLength();
-        LogLineParser parser = new LogLineParser(maxLine, new Timestamps(zone, clock));
+        LogLineParser parser = new LogLineParser(maxLine, new Timestamps(zone, clock), config.ingest().programNames());
         try (CountingStream counting = new CountingStream(Files.newInputStream(path))) {
             BufferedInputStream buffered = new BufferedInputStream(counting, 1 << 16);
             buffered.mark(4);

@@ -15,6 +15,8 @@ import org.postwarden.ingest.parse.LogEvent;
 import org.postwarden.ingest.parse.LogLine;
 import org.postwarden.ingest.parse.LogLineParser;
 import org.postwarden.model.Addresses;
+import org.postwarden.model.Cidr;
+import org.postwarden.runtime.StartupFailure;
 import org.postwarden.transport.ConnectionLimit;
 import org.postwarden.transport.IdleClose;
 import org.postwarden.transport.InputBudget;
@@ -24,11 +26,17 @@ import org.postwarden.transport.RequestDeadline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Receives syslog over UDP (one message per datagram) and TCP (RFC 6587 framing), for rsyslog's {@code omfwd} or a
@@ -36,14 +44,19 @@ import java.util.List;
  * work only, never file or DNS I/O). Bounded: datagrams and frames over {@code max-message-bytes} are dropped,
  * malformed messages are counted and dropped, TCP senders are limited in number (in total and per source address)
  * and closed when idle, a TCP message must be complete within {@code request-deadline} of its first byte, and the
- * unfinished messages of all senders hold at most {@code max-buffered-bytes}. The server, the sender limit, the idle
- * close, the deadline and the budget are {@code org.postwarden.transport}'s.
+ * unfinished messages of all senders hold at most {@code max-buffered-bytes}. Only senders in
+ * {@code ingest.syslog.allowed-sources} are heard (default loopback): a syslog sender chooses every line's program
+ * name and text. The server, the sender limit, the idle close, the deadline and the budget are
+ * {@code org.postwarden.transport}'s.
  */
 public final class SyslogReceiver {
     private static final Logger LOG = LoggerFactory.getLogger(SyslogReceiver.class);
     private final PostwardenConfig.Syslog config;
     private final IngestPipeline pipeline;
     private final LogLineParser parser;
+    private final List<Cidr> allowed;
+    /** Senders outside the allowed sources already logged (bounded). */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
     private NettyServer server;
     private InetSocketAddress udpAddress;
     private InetSocketAddress tcpAddress;
@@ -54,6 +67,48 @@ public final class SyslogReceiver {
         this.config = config;
         this.pipeline = pipeline;
         this.parser = pipeline.parser();
+        this.allowed = config.allowedSources().stream().map(Cidr::parse).toList();
+    }
+
+    /** Whether a sender at {@code remote} is in {@code ingest.syslog.allowed-sources}. */
+    boolean allowed(SocketAddress remote) {
+        if (!(remote instanceof InetSocketAddress a) || a.getAddress() == null) {
+            return false;
+        }
+        InetAddress ip = a.getAddress();
+        if (ip instanceof Inet6Address && isMappedV4(ip.getAddress())) {
+            try {
+                byte[] b = ip.getAddress();
+                ip = InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
+            } catch (UnknownHostException e) {
+                return false;
+            }
+        }
+        for (Cidr c : allowed) {
+            if (c.contains(ip)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isMappedV4(byte[] b) {
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+    }
+
+    /** Counts a sender outside the allowed sources, and logs it once per address (at most 1000 addresses). */
+    private void forbidden(String source, SocketAddress remote) {
+        pipeline.rejected(source, "forbidden-source");
+        String who = Addresses.format(remote);
+        if (warned.size() < 1000 && warned.add(who)) {
+            LOG.warn("dropping syslog {} from {}: not in ingest.syslog.allowed-sources {}", source, who,
+                    config.allowedSources());
+        }
     }
 
     /** Binds the configured transports; throws when an address cannot be bound. */
@@ -63,7 +118,11 @@ public final class SyslogReceiver {
         int max = config.maxMessageBytes();
         server = NettyServer.singleThread("syslog", "postwarden-syslog");
         if (udp != null) {
-            udpAddress = server.bindUdp(udp.socketAddress(), max, new UdpHandler(max));
+            try {
+                udpAddress = server.bindUdp(udp.socketAddress(), max, new UdpHandler(max));
+            } catch (Exception e) { // a BindException too, which Netty throws undeclared
+                throw StartupFailure.of("ingest.syslog.udp", config.udp(), e);
+            }
             warnIfPublic("UDP", udp);
         }
         if (tcp != null) {
@@ -90,12 +149,19 @@ public final class SyslogReceiver {
             });
             budget = new InputBudget("syslog", config.maxBufferedBytes(), "ingest.syslog.max-buffered-bytes");
             TcpHandler handler = new TcpHandler();
-            tcpAddress = server.bindTcp(tcp.socketAddress(), c -> c.pipeline()
-                    .addLast(limit)
-                    .addLast(new IdleClose("syslog TCP", config.idleTimeout()))
-                    .addLast(new RequestDeadline(config.requestDeadline(), "ingest.syslog.request-deadline", budget))
-                    .addLast(new SyslogFrameDecoder(max))
-                    .addLast(handler));
+            SourceGate gate = new SourceGate();
+            try {
+                tcpAddress = server.bindTcp(tcp.socketAddress(), c -> c.pipeline()
+                        .addLast(gate)
+                        .addLast(limit)
+                        .addLast(new IdleClose("syslog TCP", config.idleTimeout()))
+                        .addLast(new RequestDeadline(config.requestDeadline(), "ingest.syslog.request-deadline",
+                                budget))
+                        .addLast(new SyslogFrameDecoder(max))
+                        .addLast(handler));
+            } catch (Exception e) {
+                throw StartupFailure.of("ingest.syslog.tcp", config.tcp(), e);
+            }
             warnIfPublic("TCP", tcp);
         }
     }
@@ -141,7 +207,7 @@ public final class SyslogReceiver {
             return;
         }
         LogEvent e = parser.parse(m.program(), m.message());
-        if (e == null && !LogLineParser.knows(m.program()) && m.message().indexOf(": ") > 0) {
+        if (e == null && !parser.reads(m.program()) && m.message().indexOf(": ") > 0) {
             // a container's whole log line sent as the message (docker syslog driver, tag = container name)
             LogLine inner = LogLine.parse(m.message());
             if (inner != null) {
@@ -165,6 +231,10 @@ public final class SyslogReceiver {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
+            if (!allowed(p.sender())) {
+                forbidden("syslog-udp", p.sender());
+                return;
+            }
             ByteBuf b = p.content();
             if (b.readableBytes() > max) {
                 pipeline.rejected("syslog-udp", "too-long");
@@ -176,6 +246,20 @@ public final class SyslogReceiver {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             LOG.debug("syslog UDP receive error: {}", cause.toString());
+        }
+    }
+
+    /** Closes a TCP connection from outside {@code ingest.syslog.allowed-sources} before anything is read. */
+    @ChannelHandler.Sharable
+    private final class SourceGate extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            if (!allowed(ctx.channel().remoteAddress())) {
+                forbidden("syslog-tcp", ctx.channel().remoteAddress());
+                ctx.close();
+                return;
+            }
+            super.channelActive(ctx);
         }
     }
 

@@ -215,6 +215,24 @@ class NftablesExporterTest {
     }
 
     @Test
+    void theNftablesCommandNeverGetsATrustedHostOrANetworkHoldingOne() throws Exception {
+        // networks.trusted: the default 127.0.0.0/8, plus 192.0.2.2; an admin bans both (ctl ban warns, and the
+        // policy server and milter never refuse them), but a firewall element would drop them
+        NftablesExporter x = exporter("{nftables-command: [nft, add, element, inet, postwarden, 'banned_${family}', "
+                + "'{ ${element} }']}", "networks: {trusted: [127.0.0.0/8, 192.0.2.2/32]}");
+        engine.store().ban(key("127.0.0.1", KeyLevel.HOST), Duration.ofHours(1), "admin", "by admin");
+        engine.store().ban(key("192.0.2.9", KeyLevel.SUBNET), Duration.ofHours(1), "admin", "by admin");
+        engine.store().ban(key("203.0.113.7", KeyLevel.HOST), Duration.ofHours(1), "pregreet", "x");
+        x.tick();
+        x.tick();
+        List<String> calls = runner.calls.stream().map(c -> c.get(6)).sorted().toList();
+        assertEquals(List.of("{ 198.51.100.0/24 }", "{ 203.0.113.7/32 timeout 3600s }"), calls);
+        assertEquals(2, count("WARN"), "one warning per network not exported, not one per tick");
+        assertTrue(logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains("127.0.0.1/32")
+                && e.getFormattedMessage().contains("127.0.0.0/8")), logs.list.toString());
+    }
+
+    @Test
     void expandReplacesThePlaceholders() {
         assertEquals(List.of("nft", "add", "element", "inet", "pw", "b_v6", "{ 2001:db8::/64 timeout 5s }"),
                 NftablesExporter.expand(List.of("nft", "add", "element", "inet", "pw", "b_${family}",

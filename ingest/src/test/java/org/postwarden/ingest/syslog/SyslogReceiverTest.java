@@ -43,13 +43,18 @@ class SyslogReceiverTest {
 
     @BeforeEach
     void start() throws Exception {
+        start("");
+    }
+
+    /** Starts the receiver with {@code syslogExtra} added to its {@code ingest.syslog} section. */
+    void start(String syslogExtra) throws Exception {
         PostwardenConfig c = ConfigLoader.load("t", """
                 ingest:
                   syslog: {enabled: true, udp: 127.0.0.1:0, tcp: 127.0.0.1:0, max-message-bytes: 2048,
-                           max-connections: 3}
+                           max-connections: 3%s}
                   max-line-age: 0s
                 bans: {threshold: 0}
-                """);
+                """.formatted(syslogExtra));
         Rules rules = new Rules(c);
         // a clock that stands still: scores do not decay while the test runs
         ManualTimeSource time = new ManualTimeSource(System.currentTimeMillis());
@@ -202,5 +207,29 @@ class SyslogReceiverTest {
             }
         }
         assertEquals(1, lines("syslog-tcp", "too-many-connections"));
+    }
+
+    @Test
+    void sendersOutsideTheAllowedSourcesAreNotHeard() throws Exception {
+        // the default (loopback) hears this test; a receiver that allows only 192.0.2.0/24 must not
+        udp("<22>Nov 22 10:00:01 mx postfix/postscreen[1]: PREGREET 1 after 0 from [192.0.2.40]:1: x");
+        await(() -> lines("syslog-udp", "event") >= 1, "the loopback sender is heard by default");
+        stop();
+        start(", allowed-sources: [192.0.2.0/24]");
+        udp("<22>Nov 22 10:00:01 mx postfix/postscreen[1]: PREGREET 1 after 0 from [192.0.2.41]:1: x");
+        await(() -> lines("syslog-udp", "forbidden-source") >= 1, "the datagram from 127.0.0.1 is dropped");
+        try (Socket s = new Socket()) {
+            s.connect(receiver.tcpAddress(), 2000);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("<22>Nov 22 10:00:01 mx postfix/postscreen[1]: PREGREET 1 after 0 from "
+                    + "[192.0.2.42]:1: x\n").getBytes(StandardCharsets.UTF_8));
+            assertEquals(-1, s.getInputStream().read(), "the TCP sender from 127.0.0.1 is closed");
+        } catch (java.net.SocketException e) {
+            // closed while writing: refused all the same
+        }
+        await(() -> lines("syslog-tcp", "forbidden-source") >= 1, "the TCP sender is counted");
+        assertEquals(0, score("192.0.2.41"));
+        assertEquals(0, score("192.0.2.42"));
+        assertEquals(1, lines("syslog-udp", "event") + lines("syslog-tcp", "event"), "only the first, allowed one");
     }
 }

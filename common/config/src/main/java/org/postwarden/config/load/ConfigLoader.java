@@ -71,7 +71,8 @@ public final class ConfigLoader {
             }
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new ConfigException(file.toString(), List.of("cannot read: " + e));
+            throw new ConfigException(file.toString(), List.of("cannot read: "
+                    + org.postwarden.runtime.StartupFailure.reason(e)));
         }
         return load(file.toString(), text);
     }

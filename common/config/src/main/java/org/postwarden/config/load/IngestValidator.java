@@ -18,6 +18,10 @@ final class IngestValidator {
         p.duration("ingest.max-line-age", in.maxLineAge(), Duration.ZERO, Duration.ofDays(365));
         p.ifPresent("ingest.syslog", in.syslog(), s -> syslog(s, p));
         p.ifPresent("ingest.journal", in.journal(), j -> journal(j, p));
+        p.wholeNumber("ingest.max-attempts-per-line", in.maxAttemptsPerLine(), 1, 100);
+        p.require("ingest.max-line-share", in.maxLineShare(), in.maxLineShare() > 0 && in.maxLineShare() < 1,
+                "a share above 0 and below 1 of bans.threshold, so that no single log line bans");
+        p.each("ingest.program-names", in.programNames(), IngestValidator::programName);
     }
 
     private static void journal(PostwardenConfig.Journal j, Problems p) {
@@ -43,6 +47,20 @@ final class IngestValidator {
         p.duration("ingest.journal.restart-delay", j.restartDelay(), Duration.ofMillis(100), Duration.ofHours(1));
     }
 
+    /** A syslog tag as it appears before {@code [PID]: } (no space, colon, bracket or slash at either end). */
+    private static String programName(String s) {
+        if (s == null || s.isEmpty() || s.length() > 64 || s.startsWith("/") || s.endsWith("/")) {
+            return "a syslog program name of 1 to 64 characters, e.g. mail or postfix-in";
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c <= ' ' || c == ':' || c == '[' || c == ']' || c > '~') {
+                return "a syslog program name without spaces, ':', '[' or ']', e.g. mail or postfix-in";
+            }
+        }
+        return null;
+    }
+
     private static String path(String s) {
         return s == null || s.isBlank() || s.indexOf('\u0000') >= 0 ? "a file path" : null;
     }
@@ -66,5 +84,10 @@ final class IngestValidator {
         p.wholeNumber("ingest.syslog.max-connections-per-source", s.maxConnectionsPerSource(), 0, 100_000);
         Limits.listener("ingest.syslog", s.requestDeadline(), s.maxBufferedBytes(), s.maxMessageBytes(),
                 "ingest.syslog.max-message-bytes", p);
+        p.cidrs("ingest.syslog.allowed-sources", s.allowedSources());
+        if (s.enabled() && s.allowedSources() != null && s.allowedSources().isEmpty()) {
+            p.fail("ingest.syslog.allowed-sources", "[]", "at least one network (e.g. [127.0.0.0/8, \"::1/128\"]) "
+                    + "when ingest.syslog.enabled is true");
+        }
     }
 }
