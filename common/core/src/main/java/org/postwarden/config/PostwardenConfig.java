@@ -140,11 +140,14 @@ public record PostwardenConfig(
     /**
      * DNSBL, DNSWL and RHSBL scoring. Zone entries use postscreen's syntax {@code domain[=d.d.d.d][*weight]};
      * see {@code org.postwarden.dnsbl.zone.DnsblZoneParser}. {@code dqsKey} is a secret: never logged or echoed.
+     * {@code maxInFlight} bounds the client-IP queries in flight; {@code maxInFlightHelo} and
+     * {@code maxInFlightSender} are the RHSBL lookups' own budgets, so random HELO names or sender domains cannot
+     * starve the client-IP lookups.
      */
     public record Dnsbl(boolean enabled, String resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
             DnsblCache cache, List<String> zones, List<String> rhsblHelo, List<String> rhsblSender,
             List<String> errorCodes, String dqsKey, String dqsKeyFile, List<String> ownIps,
-            Duration ownIpCheckInterval, DnsblProbe probe) {
+            Duration ownIpCheckInterval, DnsblProbe probe, int maxInFlightHelo, int maxInFlightSender) {
 
         @Override
         public String toString() {
