@@ -84,8 +84,13 @@ public record PostwardenConfig(
     public record Ipv6Tier(int prefix, int minChildren, Integer banMinChildren, Double cap) {
     }
 
-    /** Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}. */
-    public record Allowlist(List<String> clients, List<String> saslUsers, List<String> trustOk) {
+    /**
+     * Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}; one wider than a LAN, or
+     * holding a container bridge's gateway, is refused unless {@code iKnowThisOpensARelay}
+     * ({@code allowlist.i-know-this-opens-a-relay}).
+     */
+    public record Allowlist(List<String> clients, List<String> saslUsers, List<String> trustOk,
+            boolean iKnowThisOpensARelay) {
     }
 
     /** Per-check switches. */
