@@ -1,7 +1,6 @@
 package org.postwarden.app;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.postwarden.api.Suspensions;
 import org.postwarden.config.Durations;
@@ -18,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Fuzzes the admin API's request parsing with Jazzer (regression mode over {@code AdminRequestsFuzzTestInputs/<method>/}
  * in {@code ./mvnw verify}; {@code JAZZER_FUZZ=1} fuzzes, see docs/fuzzing.md). The input's first line is the raw
  * query string, the rest the request body: the query, every parameter the API reads (bounded numbers, required
- * names, an address, a subject) and the JSON body with its fields (cidr as a ban target, duration, reason) are
+ * names, an address, a subject) and the JSON body ({@link AdminRequests#json}) with its fields (cidr as a ban target, duration, reason) are
  * read as the API reads them, and each is accepted or refused with an {@link AdminRefusal} (a 4xx naming the
  * value), never another exception.
  */
@@ -54,29 +53,25 @@ class AdminRequestsFuzzTest {
         }
         if (body.length <= AdminApi.MAX_BODY) {
             try {
-                JsonNode n = AdminApi.JSON.readTree(body);
-                if (n != null && n.isObject()) {
-                    refusedOr(() -> target(AdminRequests.text(n, "cidr", true)));
-                    refusedOr(() -> {
-                        String d = AdminRequests.text(n, "duration", false);
-                        if (d != null && !d.isBlank() && !d.trim().equalsIgnoreCase("permanent")) {
-                            try {
-                                Durations.parse(d);
-                            } catch (IllegalArgumentException refused) {
-                                // 400
-                            }
+                JsonNode n = AdminRequests.json(body);
+                refusedOr(() -> target(AdminRequests.text(n, "cidr", true)));
+                refusedOr(() -> {
+                    String d = AdminRequests.text(n, "duration", false);
+                    if (d != null && !d.isBlank() && !d.trim().equalsIgnoreCase("permanent")) {
+                        try {
+                            Durations.parse(d);
+                        } catch (IllegalArgumentException refused) {
+                            // 400
                         }
-                        return null;
-                    });
-                    refusedOr(() -> {
-                        String reason = AdminRequests.text(n, "reason", false);
-                        return reason == null ? null : AdminRequests.clean(reason);
-                    });
-                }
-            } catch (JsonProcessingException refused) {
-                // 400: not JSON
-            } catch (java.io.IOException e) {
-                throw new AssertionError("reading a byte array failed", e);
+                    }
+                    return null;
+                });
+                refusedOr(() -> {
+                    String reason = AdminRequests.text(n, "reason", false);
+                    return reason == null ? null : AdminRequests.clean(reason);
+                });
+            } catch (AdminRefusal refused) {
+                assertTrue(refused.status == 400, refused.getMessage());
             }
         }
     }
