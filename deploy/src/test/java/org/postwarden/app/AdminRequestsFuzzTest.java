@@ -14,12 +14,13 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Fuzzes the admin API's request parsing with Jazzer (regression mode over {@code AdminRequestsFuzzTestInputs/<method>/}
- * in {@code ./mvnw verify}; {@code JAZZER_FUZZ=1} fuzzes, see docs/fuzzing.md). The input's first line is the raw
- * query string, the rest the request body: the query, every parameter the API reads (bounded numbers, required
- * names, an address, a subject) and the JSON body ({@link AdminRequests#json}) with its fields (cidr as a ban target, duration, reason) are
- * read as the API reads them, and each is accepted or refused with an {@link AdminRefusal} (a 4xx naming the
- * value), never another exception.
+ * Fuzzes the admin API's request parsing with Jazzer (regression mode over
+ * {@code AdminRequestsFuzzTestInputs/<method>/} in {@code ./mvnw verify}; {@code JAZZER_FUZZ=1} fuzzes, see
+ * docs/fuzzing.md). The input's first line is the raw query string, the rest the request body: the query, every
+ * parameter the API reads (bounded numbers, required names, an address, a subject) and the JSON body
+ * ({@link AdminRequests#json}) with its fields (cidr as a ban target, duration, reason) are read as the API reads
+ * them, and each is accepted or refused with an {@link AdminRefusal} (a 4xx naming the value), never another
+ * exception.
  */
 class AdminRequestsFuzzTest {
     @FuzzTest(maxDuration = "5m")

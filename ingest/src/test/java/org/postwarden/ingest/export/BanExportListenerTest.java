@@ -38,8 +38,8 @@ class BanExportListenerTest {
         Path started = dir.resolve("nft-started");
         // the "nft" hangs until the test lets it go (at most 120 s: the test stops by itself either way)
         Path nft = dir.resolve("nft.sh");
-        Files.writeString(nft, "#!/bin/sh\ntouch '" + started + "'\ni=0\nwhile [ ! -e '" + go + "' ] && [ $i -lt 1200 ];"
-                + " do sleep 0.1; i=$((i+1)); done\n");
+        Files.writeString(nft, "#!/bin/sh\ntouch '" + started + "'\ni=0\n"
+                + "while [ ! -e '" + go + "' ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\n");
         PostwardenConfig c = ConfigLoader.load("t", "bans:\n  export:\n    cidr-map: " + map + "\n"
                 + "    min-interval: 0s\n    command-timeout: 5m\n"
                 + "    nftables: {enabled: true, command: [/bin/sh, " + nft + "]}\n");

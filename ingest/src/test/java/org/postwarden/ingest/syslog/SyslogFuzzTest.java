@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SyslogFuzzTest {
     static final int MAX = 2048;
     private static final int[] CHUNKS = {1, 7, 3, 256, 2, 1500, 11};
-    private final LogLineParser parser = new LogLineParser(MAX, new Timestamps(ZoneOffset.UTC, () -> 1_800_000_000_000L));
+    private final LogLineParser parser = new LogLineParser(MAX,
+            new Timestamps(ZoneOffset.UTC, () -> 1_800_000_000_000L));
 
     /** The bytes as they come on a TCP connection: the decoder picks the framing per frame. */
     @FuzzTest(maxDuration = "5m")

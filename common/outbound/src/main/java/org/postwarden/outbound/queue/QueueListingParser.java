@@ -67,7 +67,8 @@ public final class QueueListingParser {
      * (two bytes each, as a worst case of compact strings).
      */
     public static long retainedBytes(QueuedMessage m) {
-        long n = 64 + string(m.queueName()) + string(m.queueId()) + string(m.sender()) + 16 + 8L * m.recipients().size();
+        long n = 64 + string(m.queueName()) + string(m.queueId()) + string(m.sender()) + 16
+                + 8L * m.recipients().size();
         for (String r : m.recipients()) {
             n += string(r);
         }
