@@ -3,6 +3,8 @@ package org.postwarden.app;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.io.CharConversionException;
+import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -78,6 +80,15 @@ final class AdminRequests {
         if (b.length > AdminApi.MAX_BODY) {
             throw new AdminRefusal(413, "request body larger than " + AdminApi.MAX_BODY + " bytes");
         }
+        return json(b);
+    }
+
+    /**
+     * The JSON object in a request body, or a 400. Jackson guesses the encoding from the first bytes (UTF-8, -16 or
+     * -32); bytes that look like UTF-32 but end mid-character fail with a {@link CharConversionException}, an
+     * {@link IOException} that is not a {@link JsonProcessingException}: refused as well (found by fuzzing).
+     */
+    static JsonNode json(byte[] b) throws AdminRefusal {
         try {
             JsonNode n = AdminApi.JSON.readTree(b);
             if (n == null || !n.isObject()) {
@@ -86,8 +97,10 @@ final class AdminRequests {
             return n;
         } catch (JsonProcessingException e) {
             throw new AdminRefusal(400, "body is not valid JSON: " + e.getOriginalMessage());
-        } catch (java.io.IOException e) {
-            throw new AdminRefusal(400, "body cannot be read: " + e.getMessage());
+        } catch (CharConversionException e) {
+            throw new AdminRefusal(400, "body is not valid JSON: " + e.getMessage());
+        } catch (IOException e) {
+            throw new IllegalStateException("reading a byte array failed", e);
         }
     }
 

@@ -192,6 +192,19 @@ class AdminApiTest {
     }
 
     @Test
+    void aBodyThatLooksLikeCutUtf32IsA400NotAnError() throws Exception {
+        // found by fuzzing (AdminRequestsFuzzTest's seed utf32-body-cut-mid-character): Jackson reads 00 00 00 xx as
+        // UTF-32 and fails with a CharConversionException, which is no JsonProcessingException
+        start("");
+        HttpRequest req = HttpRequest.newBuilder(base.resolve("/admin/bans")).timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + token())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {0, 0, 0, -1, -1, -1, 0})).build();
+        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("body is not valid JSON"), r.body());
+    }
+
+    @Test
     void banAddExplainAndRemove() throws Exception {
         start("");
         JsonNode added = ok("POST", "/admin/bans", "{\"cidr\":\"192.0.2.0/24\",\"duration\":\"2h\",\"reason\":\"test\"}");

@@ -167,7 +167,8 @@ public final class Rules {
                 d.errorCodes().stream().map(CodeFilter::parse).toList(), key, own, d.ownIpCheckInterval(),
                 d.probe().enabled() ? d.probe().interval() : java.time.Duration.ZERO,
                 d.probe().requireTestListing(), d.probe().exemptZones().stream()
-                        .map(z -> z.trim().toLowerCase(Locale.ROOT).replaceFirst("\\.$", "")).toList());
+                        .map(z -> z.trim().toLowerCase(Locale.ROOT).replaceFirst("\\.$", "")).toList(),
+                d.maxInFlightHelo(), d.maxInFlightSender());
     }
 
     /**

@@ -99,8 +99,13 @@ public record PostwardenConfig(
     public record Ipv6Tier(int prefix, int minChildren, Integer banMinChildren, Double cap) {
     }
 
-    /** Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}. */
-    public record Allowlist(List<String> clients, List<String> saslUsers, List<String> trustOk) {
+    /**
+     * Exemptions. {@code trustOk} networks are the only clients ever answered {@code OK}; one wider than a LAN, or
+     * holding a container bridge's gateway, is refused unless {@code iKnowThisOpensARelay}
+     * ({@code allowlist.i-know-this-opens-a-relay}).
+     */
+    public record Allowlist(List<String> clients, List<String> saslUsers, List<String> trustOk,
+            boolean iKnowThisOpensARelay) {
     }
 
     /** Per-check switches. */
@@ -168,11 +173,14 @@ public record PostwardenConfig(
     /**
      * DNSBL, DNSWL and RHSBL scoring. Zone entries use postscreen's syntax {@code domain[=d.d.d.d][*weight]};
      * see {@code org.postwarden.dnsbl.zone.DnsblZoneParser}. {@code dqsKey} is a secret: never logged or echoed.
+     * {@code maxInFlight} bounds the client-IP queries in flight; {@code maxInFlightHelo} and
+     * {@code maxInFlightSender} are the RHSBL lookups' own budgets, so random HELO names or sender domains cannot
+     * starve the client-IP lookups.
      */
     public record Dnsbl(boolean enabled, String resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
             DnsblCache cache, List<String> zones, List<String> rhsblHelo, List<String> rhsblSender,
             List<String> errorCodes, String dqsKey, String dqsKeyFile, List<String> ownIps,
-            Duration ownIpCheckInterval, DnsblProbe probe) {
+            Duration ownIpCheckInterval, DnsblProbe probe, int maxInFlightHelo, int maxInFlightSender) {
 
         @Override
         public String toString() {

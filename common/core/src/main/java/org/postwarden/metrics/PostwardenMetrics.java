@@ -251,6 +251,15 @@ public final class PostwardenMetrics {
                 .increment();
     }
 
+    /**
+     * A query not sent because the in-flight budget of its lookup kind ({@code client-ip}, {@code rhsbl-helo},
+     * {@code rhsbl-sender}) was spent: the lookup scores nothing (fails open).
+     */
+    public void dnsblOverload(String kind) {
+        counter("postwarden.dnsbl.overload", "DNSBL queries not sent because the in-flight budget of their lookup "
+                + "kind was spent (the lookup scores nothing)", "kind", kind).increment();
+    }
+
     /** A query to {@code zone} that failed: servfail, rcode, error-code, network, overload. */
     public void dnsblError(String zone, String reason) {
         counter("postwarden.dnsbl.errors", "DNSBL queries without a usable answer, per zone and reason",

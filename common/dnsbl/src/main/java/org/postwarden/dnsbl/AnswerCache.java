@@ -95,7 +95,7 @@ final class AnswerCache {
                         + settings.maxTtl().toNanos()));
                 continue;
             }
-            fs[i] = answers.get(name, n -> sender.query(z, n, shown));
+            fs[i] = answers.get(name, n -> sender.query(kind, z, n, shown));
         }
         return CompletableFuture.allOf(fs).thenApply(v -> {
             DnsblResult[] results = new DnsblResult[zs.length];

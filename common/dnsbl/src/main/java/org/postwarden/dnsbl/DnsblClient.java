@@ -144,7 +144,8 @@ public final class DnsblClient implements AutoCloseable {
                     + (done.sender() == null ? 0 : 1));
             return CompletableFuture.completedFuture(done);
         }
-        return cache.event(key, k -> lookup(k.client(), k.helo() == null ? null : QueryNames.normalizeDomain(k.helo()),
+        return cache.event(key.stored(), k -> lookup(k.client(),
+                k.helo() == null ? null : QueryNames.normalizeDomain(k.helo()),
                 k.senderDomain() == null ? null : QueryNames.normalizeDomain(k.senderDomain())));
     }
 

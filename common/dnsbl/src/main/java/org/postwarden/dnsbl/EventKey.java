@@ -6,7 +6,9 @@ import java.net.InetAddress;
  * Cache key of everything one event asks: the client address, the HELO name as sent, and the sender's domain,
  * compared case-insensitively in place (no substring, no lower-casing), so that the common case — a request whose
  * answers are cached — costs one hash computation and one map read. Whether the HELO name or the domain is a
- * lookup target at all is decided (normalized) only when the key misses.
+ * lookup target at all is decided (normalized) only when the key misses. The key kept in the cache is
+ * {@link #stored()}: the sender's domain only, so that senders with random local parts neither hold their full
+ * addresses in memory nor make entries of their own (they share their domain's).
  */
 final class EventKey {
     private final InetAddress client;
@@ -32,6 +34,19 @@ final class EventKey {
 
     private static char lower(char c) {
         return c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
+    }
+
+    /** This key as the cache keeps it: equal to this one, with only the sender's domain retained. */
+    EventKey stored() {
+        if (sender == null || domainStart == 0) {
+            return this;
+        }
+        return new EventKey(client, helo, sender.substring(domainStart));
+    }
+
+    /** The sender text this key retains: the whole address as given, or only its domain for a {@link #stored} key. */
+    String retainedSender() {
+        return sender;
     }
 
     InetAddress client() {

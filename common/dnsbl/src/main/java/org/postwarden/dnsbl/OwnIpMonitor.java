@@ -1,6 +1,7 @@
 package org.postwarden.dnsbl;
 
 import org.postwarden.dnsbl.zone.DnsblZone;
+import org.postwarden.dnsbl.zone.ZoneKind;
 import org.postwarden.model.TimeSource;
 import org.postwarden.model.Addresses;
 import org.slf4j.Logger;
@@ -86,7 +87,8 @@ final class OwnIpMonitor {
             String prefix = QueryNames.reversed(ip);
             for (Zone z : zones) {
                 String name = prefix + "." + z.queryDomain;
-                fs.add(sender.query(z, name, Addresses.format(ip)).thenAccept(a -> update(ip, z, a.result())));
+                fs.add(sender.query(ZoneKind.CLIENT_IP, z, name, Addresses.format(ip))
+                        .thenAccept(a -> update(ip, z, a.result())));
             }
         }
         return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).handle((v, t) -> {

@@ -1,6 +1,7 @@
 package org.postwarden.dnsbl;
 
 import org.postwarden.dnsbl.zone.DnsblSettings;
+import org.postwarden.dnsbl.zone.ZoneKind;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.TimeSource;
 import org.slf4j.Logger;
@@ -12,6 +13,7 @@ import org.xbill.DNS.Resolver;
 import org.xbill.DNS.Type;
 
 import java.io.IOException;
+import java.util.EnumMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,9 +26,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Builds and sends the A query for one query name to one zone, asynchronously: dnsjava's
  * {@link Resolver#sendAsync(Message, Executor)} with the answer handled on the client's executor, and the client's
- * timer enforcing {@code dnsbl.query-timeout}. At most {@code dnsbl.max-in-flight} queries are out at once; past
- * that a query is not sent and fails as {@link DnsblResult.Reason#OVERLOAD} (logged at most once a minute). Counts
- * queries and their latency; {@link AnswerClassifier} makes the answer. Never blocks; thread-safe.
+ * timer enforcing {@code dnsbl.query-timeout}. Each lookup kind has its own in-flight budget
+ * ({@code dnsbl.max-in-flight} for client addresses, with the probes and own-IP checks;
+ * {@code dnsbl.max-in-flight-helo} and {@code -sender} for the RHSBL lookups), so a flood of random HELO names or
+ * sender domains, which no cache absorbs, cannot take the client-IP lookups' slots. Past its budget a query is not
+ * sent and fails as {@link DnsblResult.Reason#OVERLOAD}: counted ({@code postwarden_dnsbl_overload_total} per kind)
+ * and logged at most once a minute per kind. Counts queries and their latency; {@link AnswerClassifier} makes the
+ * answer. Never blocks; thread-safe.
  */
 final class QuerySender {
     private static final Logger LOG = LoggerFactory.getLogger(DnsblClient.class);
@@ -39,8 +45,8 @@ final class QuerySender {
     private final AnswerClassifier classifier;
     private final Executor executor;
     private final ScheduledExecutorService timer;
-    private final Semaphore inFlight;
-    private final AtomicLong lastOverloadLog = new AtomicLong(System.nanoTime() - OVERLOAD_LOG_EVERY_NANOS);
+    private final EnumMap<ZoneKind, Semaphore> inFlight = new EnumMap<>(ZoneKind.class);
+    private final EnumMap<ZoneKind, AtomicLong> lastOverloadLog = new EnumMap<>(ZoneKind.class);
     private volatile boolean closed;
 
     QuerySender(DnsblSettings settings, Resolver resolver, PostwardenMetrics metrics, TimeSource time,
@@ -52,35 +58,41 @@ final class QuerySender {
         this.classifier = classifier;
         this.executor = executor;
         this.timer = timer;
-        this.inFlight = new Semaphore(settings.maxInFlight());
+        for (ZoneKind k : ZoneKind.values()) {
+            inFlight.put(k, new Semaphore(settings.maxInFlight(k)));
+            lastOverloadLog.put(k, new AtomicLong(System.nanoTime() - OVERLOAD_LOG_EVERY_NANOS));
+        }
     }
 
     /**
-     * Asks zone {@code z} about {@code name} (the full query name, without the trailing dot); {@code shown} is the
-     * target as logs show it. Completes, never exceptionally, with the answer or the failure.
+     * Asks zone {@code z} about {@code name} (the full query name, without the trailing dot) for a lookup of
+     * {@code kind} (whose in-flight budget it takes); {@code shown} is the target as logs show it. Completes, never
+     * exceptionally, with the answer or the failure.
      */
-    CompletableFuture<ZoneAnswer> query(Zone z, String name, String shown) {
-        return query(z, name, shown, false);
+    CompletableFuture<ZoneAnswer> query(ZoneKind kind, Zone z, String name, String shown) {
+        return query(kind, z, name, shown, false);
     }
 
     /**
-     * {@link #query(Zone, String, String)}; a {@code probe} (the zone's RFC 5782 test points) is counted as a query
-     * but its listing is not counted as one ({@code postwarden_dnsbl_listings_total} counts listings of real targets).
+     * {@link #query(ZoneKind, Zone, String, String)}; a {@code probe} (the zone's RFC 5782 test points) is counted as
+     * a query but its listing is not counted as one ({@code postwarden_dnsbl_listings_total} counts listings of real
+     * targets).
      */
-    CompletableFuture<ZoneAnswer> query(Zone z, String name, String shown, boolean probe) {
+    CompletableFuture<ZoneAnswer> query(ZoneKind kind, Zone z, String name, String shown, boolean probe) {
         long now = time.nanos();
         if (closed) {
             return CompletableFuture.completedFuture(new ZoneAnswer(new DnsblResult.Failed(
                     DnsblResult.Reason.CLOSED, "DNSBL client closed (configuration reloaded or shutting down)"), now));
         }
-        if (!inFlight.tryAcquire()) {
-            return CompletableFuture.completedFuture(overload(z, now));
+        Semaphore budget = inFlight.get(kind);
+        if (!budget.tryAcquire()) {
+            return CompletableFuture.completedFuture(overload(kind, z, now));
         }
         metrics.dnsblQuery(z.domain);
         long start = System.nanoTime();
         CompletableFuture<ZoneAnswer> out = new CompletableFuture<>();
         out.whenComplete((a, t) -> {
-            inFlight.release();
+            budget.release();
             metrics.dnsblLatency(z.domain, System.nanoTime() - start);
         });
         ScheduledFuture<?> timeout;
@@ -120,16 +132,29 @@ final class QuerySender {
         return Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(name + "."), Type.A, DClass.IN));
     }
 
-    private ZoneAnswer overload(Zone z, long now) {
+    private ZoneAnswer overload(ZoneKind kind, Zone z, long now) {
         metrics.dnsblError(z.domain, DnsblResult.Reason.OVERLOAD.label());
+        metrics.dnsblOverload(kind.label());
+        String key = budgetKey(kind);
         long t = System.nanoTime();
-        long last = lastOverloadLog.get();
-        if (t - last >= OVERLOAD_LOG_EVERY_NANOS && lastOverloadLog.compareAndSet(last, t)) {
-            LOG.warn("DNSBL: {} queries in flight (dnsbl.max-in-flight); new lookups score nothing until "
-                    + "answers come back", settings.maxInFlight());
+        AtomicLong lastLog = lastOverloadLog.get(kind);
+        long last = lastLog.get();
+        if (t - last >= OVERLOAD_LOG_EVERY_NANOS && lastLog.compareAndSet(last, t)) {
+            LOG.warn("DNSBL: {} {} queries in flight ({}); new {} lookups score nothing until answers come back",
+                    settings.maxInFlight(kind), kind.label(), key, kind.label());
         }
         return new ZoneAnswer(new DnsblResult.Failed(DnsblResult.Reason.OVERLOAD,
-                "more than dnsbl.max-in-flight (" + settings.maxInFlight() + ") queries in flight"), now);
+                "more than " + key + " (" + settings.maxInFlight(kind) + ") " + kind.label() + " queries in flight"),
+                now);
+    }
+
+    /** The configuration key of the in-flight budget of {@code kind}. */
+    static String budgetKey(ZoneKind kind) {
+        return switch (kind) {
+            case CLIENT_IP -> "dnsbl.max-in-flight";
+            case RHSBL_HELO -> "dnsbl.max-in-flight-helo";
+            case RHSBL_SENDER -> "dnsbl.max-in-flight-sender";
+        };
     }
 
     /** New queries fail at once as {@link DnsblResult.Reason#CLOSED}; those out complete as they would. */

@@ -182,7 +182,7 @@ final class ZoneProber {
         Zone z = t.zone();
         List<CompletableFuture<ZoneAnswer>> answers = new ArrayList<>(t.points().size());
         for (TestPoint p : t.points()) {
-            answers.add(sender.query(z, p.prefix() + "." + z.queryDomain, p.shown(), true));
+            answers.add(sender.query(ZoneKind.CLIENT_IP, z, p.prefix() + "." + z.queryDomain, p.shown(), true));
         }
         return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).handle((v, e) -> {
             List<DnsblResult> results = new ArrayList<>(answers.size());

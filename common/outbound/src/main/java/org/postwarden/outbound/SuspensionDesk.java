@@ -126,15 +126,17 @@ public final class SuspensionDesk implements Suspensions, HoldTargets {
     }
 
     /**
-     * The hold-queue messages of suspension {@code s}: held under its known queue ids, owned by its subject, or
-     * sent by one of its envelope senders since it started.
+     * The hold-queue messages of suspension {@code s}: those the daemon itself saw held for it (its known queue ids),
+     * unless the owner table records another owner for that id (a reused short id), and those whose recorded owner
+     * is its subject. Never by envelope sender: an address can be shared by senders (a role address, a forged or
+     * forwarded sender, another user's held mail) and releasing or purging one of them must leave the others'
+     * held mail alone.
      */
     private List<String> heldOf(Suspended s) throws IOException {
         if (queue == null) {
             throw new IOException("no queue commands configured (outbound.queue.postsuper-command)");
         }
         Set<String> known = s.queueIds();
-        Set<String> senders = s.senders();
         StateTable<String[]> owners = guard.ownerTable();
         List<String> ids = new ArrayList<>();
         for (QueuedMessage m : queue.list().messages()) {
@@ -142,9 +144,10 @@ public final class SuspensionDesk implements Suspensions, HoldTargets {
                 continue;
             }
             String[] keys = owners.get(m.queueId());
-            boolean owned = keys != null && s.subject.equals(keys[keys.length - 1]);
-            boolean bySender = senders.contains(m.sender()) && m.arrivalTimeSeconds() * 1000 >= s.since - 60_000;
-            if (known.contains(m.queueId()) || owned || bySender) {
+            String owner = keys == null || keys.length == 0 ? null : keys[keys.length - 1];
+            boolean owned = s.subject.equals(owner);
+            boolean heldForIt = known.contains(m.queueId()) && owner == null;
+            if (owned || heldForIt) {
                 ids.add(m.queueId());
             }
         }

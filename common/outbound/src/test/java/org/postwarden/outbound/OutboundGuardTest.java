@@ -3,12 +3,15 @@ package org.postwarden.outbound;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.postwarden.api.DeliveryOutcomes;
+import org.junit.jupiter.api.io.TempDir;
 import org.postwarden.api.Suspensions;
+import org.postwarden.config.PostwardenConfig;
 import org.postwarden.config.load.ConfigLoader;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.MailEvent;
 import org.postwarden.model.ManualTimeSource;
 import org.postwarden.model.SmtpStage;
+import org.postwarden.outbound.queue.QueueCommands;
 import org.postwarden.reputation.memory.MemoryReputationStore;
 import org.postwarden.reputation.memory.StoreSnapshot;
 import org.postwarden.rules.Rules;
@@ -16,6 +19,8 @@ import org.postwarden.rules.Rules;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -382,6 +387,80 @@ class OutboundGuardTest {
         assertTrue(g.suspensions().release("kim").isEmpty());
         assertNull(send(g, r, "kim", "192.0.2.3", "kim@example.org", List.of("friend@example.net")),
                 "a released sender is not held again for the burst it was released from");
+    }
+
+    /**
+     * A guard whose queue commands are shell scripts: the listing prints {@code hold} ({@code postqueue -j} lines),
+     * postsuper writes its standard input to {@code dir/stdin} and reports {@code n} messages (the ids it got).
+     */
+    private OutboundGuard guardWithQueue(Rules r, Path dir, List<String> hold) throws IOException {
+        Path listing = dir.resolve("listing.json");
+        Files.write(listing, hold);
+        Path postsuper = dir.resolve("postsuper.sh");
+        Files.writeString(postsuper, "#!/bin/sh\ncat > '" + dir.resolve("stdin") + "'\n"
+                + "n=$(wc -l < '" + dir.resolve("stdin") + "')\n"
+                + "case \"$1\" in -H) echo \"postsuper: Released from hold: $n messages\" >&2;; "
+                + "-d) echo \"postsuper: Deleted: $n messages\" >&2;; esac\n");
+        PostwardenConfig.Queue q = new PostwardenConfig.Queue(false, Duration.ofSeconds(60),
+                List.of("cat", listing.toString()), List.of("/bin/sh", postsuper.toString()), Duration.ofSeconds(30),
+                200_000, 0, Duration.ZERO, 0, 100, 0, Duration.ofHours(1), false);
+        return new OutboundGuard(r, new MemoryReputationStore(r.storeSettings(), time), new PostwardenMetrics(registry),
+                alerts::add, new QueueCommands(() -> q));
+    }
+
+    private static String held(String id, long arrivalSeconds, String sender) {
+        return "{\"queue_name\": \"hold\", \"queue_id\": \"" + id + "\", \"arrival_time\": " + arrivalSeconds
+                + ", \"message_size\": 1200, \"sender\": \"" + sender
+                + "\", \"recipients\": [{\"address\": \"rcpt@example.net\"}]}";
+    }
+
+    @Test
+    void releaseAndPurgeTouchOnlyTheHeldMailOfTheSuspendedSenderNotOthersSharingItsAddress(@TempDir Path dir)
+            throws Exception {
+        Rules r = rules("outbound: {floors: {recipients: 20}}");
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            many.add("t" + i + "@example.net");
+        }
+        long now = MONDAY / 1000;
+        // kim's burst (Q1) and a later message (Q2) are held; lee sends as the same role address (held by
+        // another check or an admin: Q9), and an unknown message from that address sits in hold too (X7)
+        List<String> hold = List.of(held("Q1", now, "office@example.org"), held("Q2", now + 5, "office@example.org"),
+                held("Q9", now + 10, "office@example.org"), held("X7", now + 20, "office@example.org"));
+        OutboundGuard g = guardWithQueue(r, dir, hold);
+        assertNotNull(send(g, r, "kim", "192.0.2.3", "office@example.org", many));
+        assertNotNull(send(g, r, "kim", "192.0.2.3", "office@example.org", List.of("friend@example.net")));
+        instance = 8;
+        assertNull(send(g, r, "lee", "192.0.2.4", "office@example.org", List.of("friend@example.net")));
+
+        Suspensions.Outcome purged = g.suspensions().purge("kim").orElseThrow();
+        assertEquals("", purged.error());
+        assertEquals("Q1\nQ2\n", Files.readString(dir.resolve("stdin")), "purge deletes only kim's held mail");
+        assertEquals(2, purged.messages());
+
+        Suspensions.Outcome released = g.suspensions().release("kim").orElseThrow();
+        assertEquals("", released.error());
+        assertEquals("Q1\nQ2\n", Files.readString(dir.resolve("stdin")),
+                "release releases only kim's held mail, not lee's nor an unknown sender's with the same address");
+    }
+
+    @Test
+    void aKnownQueueIdNowOwnedBySomeoneElseIsNotReleased(@TempDir Path dir) throws Exception {
+        Rules r = rules("outbound: {floors: {recipients: 20}}");
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            many.add("t" + i + "@example.net");
+        }
+        OutboundGuard g = guardWithQueue(r, dir, List.of(held("Q1", MONDAY / 1000, "kim@example.org"),
+                held("Q2", MONDAY / 1000, "lee@example.org")));
+        assertNotNull(send(g, r, "kim", "192.0.2.3", "kim@example.org", many));
+        assertNotNull(send(g, r, "kim", "192.0.2.3", "kim@example.org", List.of("friend@example.net")));
+        // Postfix reused the short id Q2 for a message of lee's, which the daemon saw
+        MailEvent reuse = MailEvent.builder(SmtpStage.END_OF_MESSAGE).source("policy").client("192.0.2.4").sasl("lee")
+                .sender("lee@example.org").instance("reuse").queueId("Q2").recipientCount(1).build();
+        g.observe(reuse, r, g.currentStore(), false, true, false, false, false);
+        g.suspensions().release("kim").orElseThrow();
+        assertEquals("Q1\n", Files.readString(dir.resolve("stdin")));
     }
 
     @Test

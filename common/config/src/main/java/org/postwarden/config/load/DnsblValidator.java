@@ -29,6 +29,8 @@ final class DnsblValidator {
         p.duration("dnsbl.timeout", d.timeout(), Duration.ofMillis(1), Duration.ofSeconds(30));
         p.duration("dnsbl.query-timeout", d.queryTimeout(), Duration.ofMillis(10), Duration.ofSeconds(60));
         p.wholeNumber("dnsbl.max-in-flight", d.maxInFlight(), 1, 100_000);
+        p.wholeNumber("dnsbl.max-in-flight-helo", d.maxInFlightHelo(), 1, 100_000);
+        p.wholeNumber("dnsbl.max-in-flight-sender", d.maxInFlightSender(), 1, 100_000);
         p.ifPresent("dnsbl.cache", d.cache(), k -> cache(k, p));
         boolean dqsZone = zones("dnsbl.zones", d.zones(), ZoneKind.CLIENT_IP, p);
         dqsZone |= zones("dnsbl.rhsbl-helo", d.rhsblHelo(), ZoneKind.RHSBL_HELO, p);

@@ -1,6 +1,7 @@
 package org.postwarden.config.load;
 
 import org.postwarden.config.PostwardenConfig;
+import org.postwarden.model.Cidr;
 
 import java.util.List;
 
@@ -68,5 +69,51 @@ final class NetworksValidator {
         p.cidrs("allowlist.clients", a.clients());
         p.strings("allowlist.sasl-users", a.saslUsers());
         p.cidrs("allowlist.trust-ok", a.trustOk());
+        if (a.trustOk() != null && !a.iKnowThisOpensARelay()) {
+            p.each("allowlist.trust-ok", a.trustOk(), NetworksValidator::relayRisk);
+        }
+    }
+
+    /** Widest {@code allowlist.trust-ok} network accepted without the switch: an IPv4 /24 (256 addresses)... */
+    static final int TRUST_OK_MIN_PREFIX_V4 = 24;
+    /** ...and an IPv6 /64 (one LAN). */
+    static final int TRUST_OK_MIN_PREFIX_V6 = 64;
+    /**
+     * Addresses through which a container runtime hands over connections from anywhere (its port forwarding makes
+     * them the client address Postfix sees): Docker's default bridge gateway, Podman's default bridge gateway, the
+     * slirp4netns host address of rootless containers.
+     */
+    static final List<String> FORWARDING_GATEWAYS = List.of("172.17.0.1", "10.88.0.1", "10.0.2.2");
+    /** The NAT64 well-known prefix: a network inside it wider than /120 stands for as many IPv4 hosts. */
+    private static final Cidr NAT64 = Cidr.parse("64:ff9b::/96");
+
+    /**
+     * Why {@code item} (a trust-ok network) opens a relay, or null: wider than {@link #TRUST_OK_MIN_PREFIX_V4} /
+     * {@link #TRUST_OK_MIN_PREFIX_V6}, or holding a {@link #FORWARDING_GATEWAYS container gateway}. An item that
+     * does not parse is left to the syntax check.
+     */
+    private static String relayRisk(String item) {
+        Cidr c;
+        try {
+            c = Cidr.parse(item);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        boolean v4 = c.network() instanceof java.net.Inet4Address;
+        int bound = v4 ? TRUST_OK_MIN_PREFIX_V4 : NAT64.contains(c.network()) ? 120 : TRUST_OK_MIN_PREFIX_V6;
+        String why = " (allowlist.trust-ok answers OK, which skips the rest of Postfix's restriction list, "
+                + "reject_unauth_destination included, so every client in it may relay mail to anywhere: an open "
+                + "relay; set allowlist.i-know-this-opens-a-relay: true to accept it anyway)";
+        if (c.prefix() < bound) {
+            return "a network of at most " + (v4 ? "256 addresses (/" + bound + ")" : bound == 120
+                    ? "256 NAT64 addresses (/120)" : "one /" + bound) + why;
+        }
+        for (String g : FORWARDING_GATEWAYS) {
+            if (c.contains(Cidr.parseAddress(g))) {
+                return "a network without the container bridge gateway " + g + ", the address every connection "
+                        + "forwarded by Docker or Podman comes from" + why;
+            }
+        }
+        return null;
     }
 }

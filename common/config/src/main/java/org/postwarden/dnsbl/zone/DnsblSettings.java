@@ -37,11 +37,14 @@ import java.util.regex.Pattern;
  * @param probeInterval      how often every zone is probed at its RFC 5782 test points; zero: never
  * @param requireTestListing whether a zone that does not list its positive test point (127.0.0.2, TEST) fails
  * @param probeExemptZones   zone domains never probed (they always score)
+ * @param maxInFlightHelo    RHSBL queries about HELO names in flight at most (their own budget)
+ * @param maxInFlightSender  RHSBL queries about sender domains in flight at most (their own budget)
  */
 public record DnsblSettings(InetSocketAddress resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
         long cacheSize, Duration minTtl, Duration maxTtl, Duration failureTtl, List<DnsblZone> zones,
         List<CodeFilter> errorCodes, String dqsKey, List<InetAddress> ownIps, Duration ownIpCheckInterval,
-        Duration probeInterval, boolean requireTestListing, List<String> probeExemptZones) {
+        Duration probeInterval, boolean requireTestListing, List<String> probeExemptZones, int maxInFlightHelo,
+        int maxInFlightSender) {
 
     private static final Pattern KEY = Pattern.compile("[a-z0-9]{16,64}");
     /** {@code dnsbl.probe.interval}'s default. */
@@ -53,6 +56,25 @@ public record DnsblSettings(InetSocketAddress resolver, Duration timeout, Durati
             List<CodeFilter> errorCodes, String dqsKey, List<InetAddress> ownIps, Duration ownIpCheckInterval) {
         this(resolver, timeout, queryTimeout, maxInFlight, cacheSize, minTtl, maxTtl, failureTtl, zones, errorCodes,
                 dqsKey, ownIps, ownIpCheckInterval, DEFAULT_PROBE_INTERVAL, true, List.of());
+    }
+
+    /** Settings whose RHSBL budgets are each {@code maxInFlight}. */
+    public DnsblSettings(InetSocketAddress resolver, Duration timeout, Duration queryTimeout, int maxInFlight,
+            long cacheSize, Duration minTtl, Duration maxTtl, Duration failureTtl, List<DnsblZone> zones,
+            List<CodeFilter> errorCodes, String dqsKey, List<InetAddress> ownIps, Duration ownIpCheckInterval,
+            Duration probeInterval, boolean requireTestListing, List<String> probeExemptZones) {
+        this(resolver, timeout, queryTimeout, maxInFlight, cacheSize, minTtl, maxTtl, failureTtl, zones, errorCodes,
+                dqsKey, ownIps, ownIpCheckInterval, probeInterval, requireTestListing, probeExemptZones, maxInFlight,
+                maxInFlight);
+    }
+
+    /** The in-flight budget of the lookups of {@code kind} ({@code dnsbl.max-in-flight[-helo|-sender]}). */
+    public int maxInFlight(ZoneKind kind) {
+        return switch (kind) {
+            case CLIENT_IP -> maxInFlight;
+            case RHSBL_HELO -> maxInFlightHelo;
+            case RHSBL_SENDER -> maxInFlightSender;
+        };
     }
 
     public DnsblSettings {

@@ -16,8 +16,10 @@ import java.util.List;
  * Parses {@code postqueue -j} output: one JSON object per line with {@code queue_name}, {@code queue_id},
  * {@code arrival_time} (epoch seconds), {@code message_size}, {@code sender} ("" for the null sender) and
  * {@code recipients} ({@code [{"address": …, "delay_reason": …}]}); other fields ({@code forced_expire}) are
- * ignored. Bounded: at most {@code maxMessages} entries are kept (later lines are only counted), a line longer than
- * {@code maxLineBytes} is dropped as malformed, and a malformed line (bad JSON, a missing or mistyped field, a
+ * ignored. Bounded: at most {@code maxMessages} entries are kept, and at most {@code maxRetainedBytes} of memory by
+ * their {@link #retainedBytes estimated} size (a spam run of 200,000 messages with hundreds of recipients each would
+ * otherwise hold gigabytes); later lines are only counted. A line longer than {@code maxLineBytes} is dropped as
+ * malformed, and a malformed line (bad JSON, a missing or mistyped field, a
  * queue name other than {@link #QUEUE_NAMES}, a queue id that is not {@link QueueCommands#isQueueId}) is skipped
  * and counted, never fatal. Thread-safe (stateless).
  */
@@ -26,6 +28,8 @@ public final class QueueListingParser {
     public static final List<String> QUEUE_NAMES = List.of("maildrop", "incoming", "active", "deferred", "hold");
     /** Longest line parsed: 1 MiB (a message with thousands of recipients fits). */
     public static final int DEFAULT_MAX_LINE_BYTES = 1 << 20;
+    /** Memory the kept entries may take at most, by their estimated size: 64 MiB. */
+    public static final long DEFAULT_MAX_RETAINED_BYTES = 64L << 20;
 
     private static final ObjectReader JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -33,12 +37,20 @@ public final class QueueListingParser {
 
     private final int maxMessages;
     private final int maxLineBytes;
+    private final long maxRetainedBytes;
 
     public QueueListingParser(int maxMessages) {
         this(maxMessages, DEFAULT_MAX_LINE_BYTES);
     }
 
     public QueueListingParser(int maxMessages, int maxLineBytes) {
+        this(maxMessages, maxLineBytes, DEFAULT_MAX_RETAINED_BYTES);
+    }
+
+    public QueueListingParser(int maxMessages, int maxLineBytes, long maxRetainedBytes) {
+        if (maxRetainedBytes < 0) {
+            throw new IllegalArgumentException("maxRetainedBytes: " + maxRetainedBytes + " (expected: 0 or more)");
+        }
         if (maxMessages < 0) {
             throw new IllegalArgumentException("maxMessages: " + maxMessages + " (expected: 0 or more)");
         }
@@ -47,6 +59,24 @@ public final class QueueListingParser {
         }
         this.maxMessages = maxMessages;
         this.maxLineBytes = maxLineBytes;
+        this.maxRetainedBytes = maxRetainedBytes;
+    }
+
+    /**
+     * The memory {@code m} takes, estimated: the record and its list, and per string its object and its characters
+     * (two bytes each, as a worst case of compact strings).
+     */
+    public static long retainedBytes(QueuedMessage m) {
+        long n = 64 + string(m.queueName()) + string(m.queueId()) + string(m.sender()) + 16
+                + 8L * m.recipients().size();
+        for (String r : m.recipients()) {
+            n += string(r);
+        }
+        return n;
+    }
+
+    private static long string(String s) {
+        return 40 + 2L * s.length();
     }
 
     /** Reads {@code in} to its end (so the listing command never blocks on a full pipe); does not close it. */
@@ -56,21 +86,28 @@ public final class QueueListingParser {
         int total = 0;
         int malformed = 0;
         boolean truncated = false;
+        long retained = 0;
         while (lines.next()) {
             if (lines.blank()) {
                 continue;
             }
             total = saturatedIncrement(total);
-            if (messages.size() >= maxMessages) {
+            if (truncated || messages.size() >= maxMessages) {
                 truncated = true;
                 continue;
             }
             QueuedMessage m = lines.tooLong() ? null : entry(lines.bytes(), lines.length());
             if (m == null) {
                 malformed++;
-            } else {
-                messages.add(m);
+                continue;
             }
+            long size = retainedBytes(m);
+            if (retained + size > maxRetainedBytes) {
+                truncated = true;
+                continue;
+            }
+            retained += size;
+            messages.add(m);
         }
         return new QueueListing(messages, total, malformed, truncated);
     }

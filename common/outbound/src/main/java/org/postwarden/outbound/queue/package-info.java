@@ -16,7 +16,8 @@
  * Everything that runs a command <b>blocks</b> on a child process: call it from a scheduler or worker thread, never
  * from an event loop.
  *
- * <p>Known limits: a listing keeps at most {@code max-messages} entries (later ones are counted, not parsed: the
+ * <p>Known limits: a listing keeps at most {@code max-messages} entries, and at most 64 MiB of them by their
+ * estimated size (later ones are counted, not parsed: the
  * per-queue gauges and the sender share miss them, the depth and growth figures count them as outside hold); a
  * line over 1 MiB is dropped as malformed. The queue changes while {@code postqueue} lists it, so a message may be
  * missed or listed twice. A queue id is at most

@@ -104,10 +104,70 @@ class QueueListingParserTest {
         assertEquals(0, l.malformed());
     }
 
+    /** A listing of {@code entries} held messages with {@code recipients} recipients each, generated as it is read. */
+    static InputStream spamRun(int entries, int recipients) {
+        return new InputStream() {
+            int entry;
+            byte[] line = new byte[0];
+            int pos;
+
+            @Override
+            public int read() {
+                if (pos == line.length) {
+                    if (entry == entries) {
+                        return -1;
+                    }
+                    StringBuilder sb = new StringBuilder("{\"queue_name\": \"deferred\", \"queue_id\": \"S")
+                            .append(entry++).append("\", \"arrival_time\": 1700000000, \"message_size\": 900, "
+                                    + "\"sender\": \"spam@example.org\", \"recipients\": [");
+                    for (int r = 0; r < recipients; r++) {
+                        sb.append(r == 0 ? "" : ", ").append("{\"address\": \"victim").append(r)
+                                .append("@recipient-domain.example\", \"delay_reason\": \"connect timeout\"}");
+                    }
+                    line = sb.append("]}\n").toString().getBytes(StandardCharsets.UTF_8);
+                    pos = 0;
+                }
+                return line[pos++] & 255;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                int n = 0;
+                while (n < len) {
+                    int c = read();
+                    if (c < 0) {
+                        return n == 0 ? -1 : n;
+                    }
+                    b[off + n++] = (byte) c;
+                }
+                return n;
+            }
+        };
+    }
+
+    @Test
+    void aSpamRunIsBoundedByTheBytesItsEntriesTakeNotOnlyByTheirCount() throws Exception {
+        // the watcher's parser (max-messages 200000): 3000 entries of 400 recipients would keep ~130 MB
+        QueueListing l = new QueueListingParser(200_000).parse(spamRun(3000, 400));
+        assertEquals(3000, l.total());
+        assertTrue(l.truncated());
+        long kept = l.messages().stream().mapToLong(QueueListingParser::retainedBytes).sum();
+        assertTrue(kept <= QueueListingParser.DEFAULT_MAX_RETAINED_BYTES, kept + " bytes kept");
+        assertTrue(l.messages().size() > 1000 && l.messages().size() < 3000, l.messages().size() + " kept");
+        assertEquals(3000 - l.messages().size(), l.unparsed());
+        // a small budget keeps what fits and counts the rest
+        QueueListing small = new QueueListingParser(200_000, QueueListingParser.DEFAULT_MAX_LINE_BYTES, 100_000)
+                .parse(spamRun(50, 100));
+        assertEquals(50, small.total());
+        long one = QueueListingParser.retainedBytes(small.messages().getFirst());
+        assertEquals(100_000 / one, small.messages().size());
+    }
+
     @Test
     void refusesBadLimits() {
         assertThrows(IllegalArgumentException.class, () -> new QueueListingParser(-1));
         assertThrows(IllegalArgumentException.class, () -> new QueueListingParser(10, 0));
+        assertThrows(IllegalArgumentException.class, () -> new QueueListingParser(10, 10, -1));
     }
 
     /** An input stream that hands out one byte per read, like a slow pipe. */
