@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 import org.slf4j.Logger;
@@ -123,7 +121,7 @@ public final class Dovecot implements AutoCloseable {
 
     /** Current content of {@link #log()}, or an empty string. */
     public String logText() {
-        return readOrEmpty(log());
+        return Procs.readOrEmpty(log());
     }
 
     /** PID of the dovecot master. */
@@ -132,15 +130,7 @@ public final class Dovecot implements AutoCloseable {
     }
 
     private String diagnostics() {
-        return "dovecot stdout:\n" + readOrEmpty(dir.resolve("stdout")) + "\ndovecot log:\n" + logText();
-    }
-
-    private static String readOrEmpty(Path p) {
-        try {
-            return Files.exists(p) ? new String(Files.readAllBytes(p), StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            return "";
-        }
+        return "dovecot stdout:\n" + Procs.readOrEmpty(dir.resolve("stdout")) + "\ndovecot log:\n" + logText();
     }
 
     /** SIGTERM to the dovecot master, SIGKILL to anything of it left after 10 s; fails if a process survives. */
@@ -150,13 +140,7 @@ public final class Dovecot implements AutoCloseable {
             return;
         }
         closed = true;
-        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
-        tree.add(process.toHandle());
-        process.destroy();
-        if (!Procs.awaitGone(tree, Duration.ofSeconds(10)) && !Procs.killAll(tree, Duration.ofSeconds(5))) {
-            throw new IllegalStateException("dovecot processes survived SIGKILL:\n" + Procs.describe(tree));
-        }
-        Exec.waitFor(process, Duration.ofSeconds(1));
+        Procs.stopTree(process, "dovecot");
         LOG.info("dovecot stopped: pid {}", process.pid());
     }
 }

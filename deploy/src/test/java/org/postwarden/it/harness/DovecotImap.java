@@ -89,7 +89,7 @@ public final class DovecotImap implements AutoCloseable {
         DovecotImap d = new DovecotImap(dir, p, port);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            String log = d.logText() + readOrEmpty(dir.resolve("stdout"));
+            String log = d.logText() + Procs.readOrEmpty(dir.resolve("stdout"));
             if (Ports.ADDRESS_IN_USE.matcher(log).find()) {
                 d.close();
                 throw new Ports.AddressInUse("dovecot imap port " + port + ": " + log.strip());
@@ -169,7 +169,7 @@ public final class DovecotImap implements AutoCloseable {
 
     /** Dovecot's log. */
     public String logText() {
-        return readOrEmpty(dir.resolve("dovecot.log"));
+        return Procs.readOrEmpty(dir.resolve("dovecot.log"));
     }
 
     /**
@@ -218,15 +218,7 @@ public final class DovecotImap implements AutoCloseable {
     }
 
     private String diagnostics() {
-        return "dovecot stdout:\n" + readOrEmpty(dir.resolve("stdout")) + "\ndovecot log:\n" + logText();
-    }
-
-    private static String readOrEmpty(Path p) {
-        try {
-            return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            return "";
-        }
+        return "dovecot stdout:\n" + Procs.readOrEmpty(dir.resolve("stdout")) + "\ndovecot log:\n" + logText();
     }
 
     /** SIGTERM to the dovecot master, SIGKILL to anything of it left after 10 s; fails if a process survives. */
@@ -236,13 +228,7 @@ public final class DovecotImap implements AutoCloseable {
             return;
         }
         closed = true;
-        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
-        tree.add(process.toHandle());
-        process.destroy();
-        if (!Procs.awaitGone(tree, Duration.ofSeconds(10)) && !Procs.killAll(tree, Duration.ofSeconds(5))) {
-            throw new IllegalStateException("dovecot processes survived SIGKILL:\n" + Procs.describe(tree));
-        }
-        Exec.waitFor(process, Duration.ofSeconds(1));
+        Procs.stopTree(process, "dovecot");
         LOG.info("dovecot imap stopped: pid {}", process.pid());
     }
 }

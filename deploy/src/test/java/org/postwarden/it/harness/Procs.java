@@ -210,4 +210,28 @@ final class Procs {
         }
         return -1;
     }
+
+    /**
+     * SIGTERM to {@code process}, SIGKILL to anything of its tree left after 10 s; fails (naming {@code what}) if a
+     * process survives.
+     */
+    static void stopTree(Process process, String what) {
+        List<ProcessHandle> tree = new java.util.ArrayList<>(process.descendants().toList());
+        tree.add(process.toHandle());
+        process.destroy();
+        if (!awaitGone(tree, Duration.ofSeconds(10)) && !killAll(tree, Duration.ofSeconds(5))) {
+            throw new IllegalStateException(what + " processes survived SIGKILL:\n" + describe(tree));
+        }
+        Exec.waitFor(process, Duration.ofSeconds(1));
+    }
+
+    /** The text of {@code p}, or "" when it is missing or unreadable (for diagnostics). */
+    static String readOrEmpty(java.nio.file.Path p) {
+        try {
+            return java.nio.file.Files.exists(p) ? java.nio.file.Files.readString(p,
+                    java.nio.charset.StandardCharsets.UTF_8) : "";
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return "";
+        }
+    }
 }
