@@ -87,7 +87,7 @@ public final class AdminViews {
      */
     public record UserExplanation(String user, String at, List<String> status, boolean known,
             List<CounterView> counters, double sendingScore, Suspensions.Suspension suspension,
-            List<DecisionView> decisions, int historyCapacity, org.postwarden.engine.AuthPolicy.UserLogins logins,
+            List<DecisionView> decisions, int historyCapacity, org.postwarden.engine.AuthLogins.UserLogins logins,
             List<QuotaLayerView> quotas) {
     }
 

@@ -13,26 +13,18 @@ import org.postwarden.config.PostwardenConfig;
 import org.postwarden.metrics.PostwardenMetrics;
 import org.postwarden.model.Cidr;
 import org.postwarden.model.ClientKey;
-import org.postwarden.model.KeyLevel;
 import org.postwarden.model.Signal;
 import org.postwarden.outbound.Alert;
 import org.postwarden.outbound.AlertSink;
 import org.postwarden.reputation.Ban;
 import org.postwarden.reputation.ReputationStore;
-import org.postwarden.reputation.StateCodec;
-import org.postwarden.reputation.StateKind;
 import org.postwarden.rules.Rules;
 import org.postwarden.text.LogSafe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.DataInput;
-import java.io.DataOutput;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -69,45 +61,15 @@ import java.util.Optional;
  * ({@code auth-spraying}) is raised once per window; the distinct failed users of the whole site at
  * {@code spraying.total-users} raise one too.
  *
- * <p>State lives in store tables (bounded, persisted by the snapshot, kept across reloads): per address the pairs,
- * per user the failures, known devices, per network and overall the failed users, alert times and the credits.
- * Thread-safe: the values guard themselves; nothing blocks. Known limits: IPv6 addresses are judged per /64 (one
- * site); a credit left by a report is consumed by the first log line of that (address, user) within 10 minutes, so
- * a failure logged but never reported (another Dovecot without the policy) in that time may go uncounted.
+ * <p>State lives in store tables ({@link AuthState}; bounded, persisted by the snapshot, kept across reloads): per
+ * address the pairs, per user the failures, known devices, per network and overall the failed users, alert times and
+ * the credits. Thread-safe: the values guard themselves; nothing blocks. Known limits: IPv6 addresses are judged per
+ * /64 (one site); a credit left by a report is consumed by the first log line of that (address, user) within 10
+ * minutes, so a failure logged but never reported (another Dovecot without the policy) in that time may go
+ * uncounted.
  */
 public final class AuthPolicy {
     private static final Logger LOG = LoggerFactory.getLogger("org.postwarden.auth");
-    /** How long a reported failure waits for its log line. */
-    static final long CREDIT_MILLIS = Duration.ofMinutes(10).toMillis();
-    static final int ADDRESS_PAIRS = 64;
-    static final int USER_ENTRIES = 32;
-    static final int NETWORK_USERS = 256;
-    static final int TOTAL_USERS = 1024;
-    private static final byte V6 = 6;
-    private static final String TOTAL = "all";
-
-    private static final AuthRing.Codec RING = new AuthRing.Codec();
-    private static final StateCodec<long[]> LONGS = new LongsCodec();
-    /** Per address (IPv4 /32, IPv6 /64): distinct (user, password hash) pairs that failed. */
-    static final StateKind<AuthRing> ADDRESSES = new StateKind<>("auth-address-failures", 1, 200_000,
-            Duration.ofDays(7), RING);
-    /** Per user (the login): failures by (address, password hash); the tag marks IPv6 members. */
-    static final StateKind<AuthRing> USERS = new StateKind<>("auth-user-failures", 1, 100_000, Duration.ofDays(7),
-            RING);
-    /** Per network: failed users (a: user, b: member). */
-    static final StateKind<AuthRing> NETWORKS = new StateKind<>("auth-network-users", 1, 50_000, Duration.ofDays(1),
-            RING);
-    /** The whole site's failed users, under {@link #TOTAL}. */
-    static final StateKind<AuthRing> SITE = new StateKind<>("auth-site-users", 1, 1, Duration.ofDays(3650), RING);
-    /** Known devices (key: login and member CIDR): the last successful login. */
-    static final StateKind<long[]> DEVICES = new StateKind<>("auth-known-devices", 1, 500_000, Duration.ofDays(400),
-            LONGS);
-    /** When an alert or a log line of a kind was last raised (key: kind and subject). */
-    static final StateKind<long[]> ALERTED = new StateKind<>("auth-alert-time", 1, 20_000, Duration.ofDays(2), LONGS);
-    /** Reported failures that a log line may still consume (key: address and login): credits and time. */
-    static final StateKind<long[]> REPORTED = new StateKind<>("auth-reported", 1, 100_000, Duration.ofHours(1),
-            LONGS);
-
     private final SignalRecorder signals;
     private final PostwardenMetrics metrics;
     private final AlertSink alerts;
@@ -141,7 +103,7 @@ public final class AuthPolicy {
         if (v.status() != 0 && at.remote() != null
                 && logged.asMap().putIfAbsent(Addresses.format(at.remote()) + " " + v.reason(), Boolean.TRUE) == null) {
             LOG.info("{} {} login{} from {}: {} (logged once a minute per address and reason)",
-                    v.refused() ? "refused" : "delayed " + v.status() + "s", Protocols.label(at.protocol()),
+                    v.refused() ? "refused" : "delayed " + v.status() + "s", AuthState.Protocols.label(at.protocol()),
                     at.login().isEmpty() ? "" : " of " + LogSafe.escape(at.login(), 64),
                     Addresses.format(at.remote()), v.refused() ? v.message() : v.reason().label());
         }
@@ -192,7 +154,7 @@ public final class AuthPolicy {
                         + fmt(store.score(k.member)) + " >= " + fmt(reject * s.subnetFactor()));
             }
         }
-        AuthRing pairs = store.table(ADDRESSES).get(k.member.cidr());
+        AuthRing pairs = store.table(AuthState.ADDRESSES).get(k.member.cidr());
         int refuseAt = c.refuse().distinctPasswords();
         if (pairs != null && refuseAt > 0) {
             int n = pairs.distinct(now - c.refuse().window().toMillis());
@@ -245,13 +207,13 @@ public final class AuthPolicy {
 
     private AuthVerdict report(AuthAttempt at, Rules rules, ReputationStore store) {
         InetAddress ip = at.remote();
-        String login = normalize(at.login());
+        String login = AuthState.normalize(at.login());
         PostwardenConfig.AuthPolicy c = rules.config().authPolicy();
         long now = store.time().millis();
         Keys k = ip == null ? null : new Keys(ip, rules);
         if (Boolean.TRUE.equals(at.success())) {
             if (k != null && !login.isEmpty()) {
-                store.table(DEVICES).getOrCreate(device(login, k), x -> new long[1])[0] = now;
+                store.table(AuthState.DEVICES).getOrCreate(device(login, k), x -> new long[1])[0] = now;
             }
             outcome("success");
             return AuthVerdict.allow(Reason.REPORTED);
@@ -261,13 +223,13 @@ public final class AuthPolicy {
             return AuthVerdict.allow(Reason.REPORTED);
         }
         if (k != null && !login.isEmpty()) {
-            credit(store, ip, login, now);
+            AuthState.credit(store, ip, login, now);
         }
         if (at.policyReject()) {
             outcome("refused");
             return AuthVerdict.allow(Reason.REPORTED);
         }
-        String detail = Protocols.label(at.protocol()) + " login failed" + (login.isEmpty() ? ""
+        String detail = AuthState.Protocols.label(at.protocol()) + " login failed" + (login.isEmpty() ? ""
                 : " for " + LogSafe.escape(login, 64));
         if (k == null) {
             signals.apply(new LogSignal(Signal.AUTH_FAILURE, null, login, 1, detail, ""), rules, store);
@@ -278,12 +240,13 @@ public final class AuthPolicy {
         // without a password hash in Dovecot's template, every failure is a distinct one
         long pw = at.pwhash().isEmpty() ? now ^ System.nanoTime() : AuthRing.hash(at.pwhash());
         long user = AuthRing.hash(login);
-        boolean fresh = store.table(ADDRESSES).getOrCreate(k.member.cidr(), x -> new AuthRing(ADDRESS_PAIRS))
+        boolean fresh = store.table(AuthState.ADDRESSES)
+                .getOrCreate(k.member.cidr(), x -> new AuthRing(AuthState.ADDRESS_PAIRS))
                 .hit(user, pw, (byte) 0, now, forget);
         if (!login.isEmpty()) {
             long keep = Math.max(c.refuse().window().toMillis(), c.spraying().window().toMillis());
-            store.table(USERS).getOrCreate(login, x -> new AuthRing(USER_ENTRIES))
-                    .hit(k.memberId(), pw, k.host.v6() ? V6 : 0, now, now - keep);
+            store.table(AuthState.USERS).getOrCreate(login, x -> new AuthRing(AuthState.USER_ENTRIES))
+                    .hit(k.memberId(), pw, k.host.v6() ? AuthState.V6 : 0, now, now - keep);
         }
         if (!fresh) {
             stale(store, c, login, k, now);
@@ -295,7 +258,8 @@ public final class AuthPolicy {
             sprayed(store, rules, c, login, user, k, ours, now);
         }
         boolean known = known(store, c, login, k, now);
-        int distinct = store.table(ADDRESSES).get(k.member.cidr()) instanceof AuthRing r ? r.distinct(forget) : 1;
+        int distinct = store.table(AuthState.ADDRESSES).get(k.member.cidr()) instanceof AuthRing r ? r.distinct(forget)
+                : 1;
         boolean ownTypo = known && (c.refuse().distinctPasswords() == 0 || distinct < c.refuse().distinctPasswords());
         InetAddress scored = ours || ownTypo ? null : ip;
         signals.apply(new LogSignal(Signal.AUTH_FAILURE, scored, login, 1, detail + (ownTypo
@@ -307,7 +271,8 @@ public final class AuthPolicy {
         outcome("stale");
         counter("postwarden.auth.policy.stale.passwords", "Failed logins repeating a password that failed before "
                 + "(a device with a stale password): counted once").increment();
-        if (login.isEmpty() || !firstIn(store, "stale " + login + " " + k.member.cidr(), now, c.refuse().window())) {
+        if (login.isEmpty()
+                || !AuthState.firstIn(store, "stale " + login + " " + k.member.cidr(), now, c.refuse().window())) {
             return;
         }
         String summary = "stale password from a device at " + k.member.cidr() + " for user "
@@ -328,10 +293,10 @@ public final class AuthPolicy {
         PostwardenConfig.AuthSpraying s = c.spraying();
         long window = s.window().toMillis();
         if (!ours && s.networkUsers() > 0 && k.network != k.member) {
-            store.table(NETWORKS).getOrCreate(k.network.cidr(), x -> new AuthRing(NETWORK_USERS))
+            store.table(AuthState.NETWORKS).getOrCreate(k.network.cidr(), x -> new AuthRing(AuthState.NETWORK_USERS))
                     .hit(user, k.memberId(), (byte) 0, now, now - window);
             Spray net = spray(store, c, k, now);
-            if (net.over() && firstIn(store, "spray " + k.network.cidr(), now, s.window())) {
+            if (net.over() && AuthState.firstIn(store, "spray " + k.network.cidr(), now, s.window())) {
                 raiseSpraying("network:" + k.network.cidr(), "password spraying from " + k.network.cidr() + ": "
                         + net.users() + " distinct users failed from " + net.hosts() + " addresses in "
                         + Durations.format(s.window()) + " (auth-policy.spraying.network-users " + s.networkUsers()
@@ -339,10 +304,11 @@ public final class AuthPolicy {
             }
         }
         if (s.totalUsers() > 0) {
-            AuthRing site = store.table(SITE).getOrCreate(TOTAL, x -> new AuthRing(TOTAL_USERS));
+            AuthRing site = store.table(AuthState.SITE)
+                    .getOrCreate(AuthState.TOTAL, x -> new AuthRing(AuthState.TOTAL_USERS));
             site.hit(user, 0, (byte) 0, now, now - window);
             int users = site.distinctA(now - window);
-            if (users >= s.totalUsers() && firstIn(store, "spray " + TOTAL, now, s.window())) {
+            if (users >= s.totalUsers() && AuthState.firstIn(store, "spray " + AuthState.TOTAL, now, s.window())) {
                 raiseSpraying("site", "password spraying against the site: " + users + " distinct users failed in "
                         + Durations.format(s.window()) + " (auth-policy.spraying.total-users " + s.totalUsers() + ")",
                         new Spray(users, 0, true), login, now);
@@ -361,7 +327,8 @@ public final class AuthPolicy {
     /** The spraying state of the address's network: its capped distinct users and their members. */
     private static Spray spray(ReputationStore store, PostwardenConfig.AuthPolicy c, Keys k, long now) {
         PostwardenConfig.AuthSpraying s = c.spraying();
-        AuthRing r = s.networkUsers() > 0 && k.network != k.member ? store.table(NETWORKS).get(k.network.cidr())
+        AuthRing r = s.networkUsers() > 0 && k.network != k.member
+                ? store.table(AuthState.NETWORKS).get(k.network.cidr())
                 : null;
         if (r == null) {
             return new Spray(0, 0, false);
@@ -377,43 +344,6 @@ public final class AuthPolicy {
     private record Spray(int users, int hosts, boolean over) {
     }
 
-    // ---- shared with the log side ---------------------------------------------------------------------------
-
-    /**
-     * A failure of {@code user} from {@code ip} read from a log line, {@code count} times: returns how many of them
-     * the auth policy has not counted already (credits left by reports within the last 10 minutes are used up).
-     */
-    static int consumeReported(ReputationStore store, InetAddress ip, String user, int count) {
-        long[] credit = store.table(REPORTED).get(creditKey(ip, normalize(user)));
-        if (credit == null) {
-            return count;
-        }
-        long now = store.time().millis();
-        synchronized (credit) {
-            if (now - credit[1] > CREDIT_MILLIS) {
-                credit[0] = 0;
-            }
-            long used = Math.min(credit[0], count);
-            credit[0] -= used;
-            return (int) (count - used);
-        }
-    }
-
-    private static void credit(ReputationStore store, InetAddress ip, String login, long now) {
-        long[] credit = store.table(REPORTED).getOrCreate(creditKey(ip, login), x -> new long[2]);
-        synchronized (credit) {
-            if (now - credit[1] > CREDIT_MILLIS) {
-                credit[0] = 0;
-            }
-            credit[0] = Math.min(credit[0] + 1, 1000);
-            credit[1] = now;
-        }
-    }
-
-    private static String creditKey(InetAddress ip, String login) {
-        return Addresses.format(ip) + " " + login;
-    }
-
     // ---- helpers ------------------------------------------------------------------------------------------------
 
     /** Never refused, delayed or scored as an address: trusted, own, allowlisted, or a configured proxy. */
@@ -423,33 +353,16 @@ public final class AuthPolicy {
 
     private static boolean known(ReputationStore store, PostwardenConfig.AuthPolicy c, String login, Keys k,
             long now) {
-        String user = normalize(login);
+        String user = AuthState.normalize(login);
         if (user.isEmpty()) {
             return false;
         }
-        long[] last = store.table(DEVICES).get(device(user, k));
+        long[] last = store.table(AuthState.DEVICES).get(device(user, k));
         return last != null && now - last[0] <= c.knownDevice().toMillis();
     }
 
     private static String device(String login, Keys k) {
         return login + " " + k.member.cidr();
-    }
-
-    /** Whether nothing of {@code what} was raised within {@code every}; if so, notes {@code now}. */
-    private static boolean firstIn(ReputationStore store, String what, long now, Duration every) {
-        long[] last = store.table(ALERTED).getOrCreate(what, x -> new long[] {Long.MIN_VALUE});
-        synchronized (last) {
-            if (last[0] != Long.MIN_VALUE && now - last[0] < every.toMillis()) {
-                return false;
-            }
-            last[0] = now;
-            return true;
-        }
-    }
-
-    /** User names as Dovecot's log writes them (its {@code user=<...>} is the requested name). */
-    static String normalize(String login) {
-        return login == null ? "" : login.strip().toLowerCase(Locale.ROOT);
     }
 
     private void outcome(String what) {
@@ -496,120 +409,8 @@ public final class AuthPolicy {
         }
     }
 
-    // ---- explain ------------------------------------------------------------------------------------------------
-
-    /**
-     * What the auth policy knows of {@code user}, for {@code ctl explain USER}.
-     *
-     * @param failures       failed logins (distinct address and password pairs) in the window
-     * @param addresses      distinct addresses (IPv6 /64) they came from
-     * @param window         the window ({@code auth-policy.refuse.window} or the spraying window, the longer)
-     * @param stale          devices that keep retrying one wrong password: "stale password from a device at ..."
-     * @param knownDevices   addresses this user logged in from within {@code auth-policy.known-device}
-     * @param failedScore    the user's own failed-login score (for {@code bans.user-alert-threshold})
-     * @param sprayingUsers  distinct failed users of the whole site in the spraying window
-     */
-    public record UserLogins(int failures, int addresses, String window, List<String> stale,
-            List<String> knownDevices, double failedScore, int sprayingUsers) {
-    }
-
-    /** {@link UserLogins} of {@code user} in {@code store}. */
-    public UserLogins explain(String user, Rules rules, ReputationStore store) {
-        String login = normalize(user);
-        PostwardenConfig.AuthPolicy c = rules.config().authPolicy();
-        long now = store.time().millis();
-        Duration window = c.refuse().window().compareTo(c.spraying().window()) >= 0 ? c.refuse().window()
-                : c.spraying().window();
-        long since = now - window.toMillis();
-        int[] failures = {0};
-        java.util.Set<String> addresses = new java.util.TreeSet<>();
-        List<String> stale = new ArrayList<>();
-        AuthRing r = store.table(USERS).get(login);
-        if (r != null) {
-            r.forEach(since, (member, pw, first, last, hits, tag) -> {
-                failures[0]++;
-                String a = memberText(member, tag == V6, rules.widePrefix());
-                addresses.add(a);
-                if (hits > 1) {
-                    stale.add("stale password from a device at " + a + ": the same wrong password " + hits
-                            + " times, last " + Durations.format(Duration.ofMillis(Math.max(0, now - last)))
-                            + " ago (counted once)");
-                }
-            });
-        }
-        List<String> known = new ArrayList<>();
-        String prefix = login + " ";
-        List<Map.Entry<String, Long>> devices = new ArrayList<>();
-        store.table(DEVICES).forEach((key, last) -> {
-            if (key.startsWith(prefix) && now - last[0] <= c.knownDevice().toMillis()) {
-                devices.add(Map.entry(key.substring(prefix.length()), last[0]));
-            }
-        });
-        devices.sort(Comparator.comparingLong(e -> -e.getValue()));
-        for (Map.Entry<String, Long> e : devices.subList(0, Math.min(10, devices.size()))) {
-            known.add(e.getKey() + " (last login " + Durations.format(Duration.ofMillis(Math.max(0,
-                    now - e.getValue()))) + " ago)");
-        }
-        AuthRing site = store.table(SITE).get(TOTAL);
-        int sprayed = site == null ? 0 : site.distinctA(now - c.spraying().window().toMillis());
-        return new UserLogins(failures[0], addresses.size(), Durations.format(window), stale, known,
-                signals.userScore(login, store), sprayed);
-    }
-
-    private static String memberText(long member, boolean v6, int widePrefix) {
-        byte[] b;
-        if (v6) {
-            b = new byte[16];
-            for (int i = 0; i < 8; i++) {
-                b[i] = (byte) (member >>> (56 - 8 * i));
-            }
-        } else {
-            b = new byte[] {(byte) (member >>> 24), (byte) (member >>> 16), (byte) (member >>> 8), (byte) member};
-        }
-        try {
-            InetAddress a = InetAddress.getByAddress(b);
-            return v6 ? ClientKey.of(a, KeyLevel.SUBNET, widePrefix).cidr() : Addresses.format(a);
-        } catch (java.net.UnknownHostException e) {
-            return "?";
-        }
-    }
-
-    /** The bounded protocol label of a Dovecot service, for details and logs. */
-    static final class Protocols {
-        private Protocols() {
-        }
-
-        static String label(String protocol) {
-            String p = protocol == null ? "" : protocol.toLowerCase(Locale.ROOT);
-            return switch (p) {
-                case "imap", "pop3", "submission", "lmtp", "sieve", "managesieve", "smtp" -> p;
-                default -> p.isEmpty() ? "dovecot" : "other";
-            };
-        }
-    }
-
-    private static final class LongsCodec implements StateCodec<long[]> {
-        @Override
-        public void write(DataOutput out, long[] v) throws IOException {
-            synchronized (v) {
-                out.writeByte(v.length);
-                for (long x : v) {
-                    out.writeLong(x);
-                }
-            }
-        }
-
-        @Override
-        public long[] read(DataInput in, int version) throws IOException {
-            int n = in.readUnsignedByte();
-            if (n > 8) {
-                throw new IOException(n + " values (max 8)");
-            }
-            long[] v = new long[n];
-            for (int i = 0; i < n; i++) {
-                v[i] = in.readLong();
-            }
-            return v;
-        }
+    /** {@link AuthLogins.UserLogins} of {@code user} in {@code store}, for {@code ctl explain USER}. */
+    public AuthLogins.UserLogins explain(String user, Rules rules, ReputationStore store) {
+        return AuthLogins.explain(user, rules, store, signals.userScore(AuthState.normalize(user), store));
     }
 }

@@ -119,7 +119,7 @@ public final class SignalRecorder {
         int maxCount = rules.config().ingest().maxAttemptsPerLine();
         if (s.signal() == Signal.AUTH_FAILURE && s.client() != null && !s.user().isEmpty()) {
             // a failure the auth-policy endpoint was told about already is not counted again from its log line
-            int left = AuthPolicy.consumeReported(store, s.client(), s.user(), s.count());
+            int left = AuthState.consumeReported(store, s.client(), s.user(), s.count());
             if (left == 0) {
                 return SignalOutcome.DUPLICATE;
             }

@@ -130,7 +130,7 @@ class AuthPolicyTest {
         assertEquals(0, allow(office, "erin").status(), "one stale password is one failure: no delay");
         assertEquals(0, allow(office, "dave").status());
         assertEquals(19, registry.get("postwarden.auth.policy.stale.passwords").counter().count(), 0.0);
-        AuthPolicy.UserLogins l = engine.auth().explain("dave", engine.rules(), store);
+        AuthLogins.UserLogins l = engine.auth().explain("dave", engine.rules(), store);
         assertEquals(1, l.failures());
         assertEquals(1, l.stale().size(), l.toString());
         assertTrue(l.stale().get(0).startsWith("stale password from a device at 203.0.113.20"), l.stale().get(0));
