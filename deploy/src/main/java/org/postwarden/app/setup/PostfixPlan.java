@@ -18,8 +18,9 @@ final class PostfixPlan {
     static final String DENYLIST_ACTION = "postscreen_denylist_action";
     static final String BLACKLIST_ACTION = "postscreen_blacklist_action";
     static final String VERSION = "mail_version";
+    static final String MAILLOG = "maillog_file";
     /** Every parameter the plan reads. */
-    static final List<String> READ = List.of(VERSION, RELAY, END_OF_DATA, MILTERS, POSTSCREEN_ACCESS);
+    static final List<String> READ = List.of(VERSION, RELAY, END_OF_DATA, MILTERS, POSTSCREEN_ACCESS, MAILLOG);
 
     private PostfixPlan() {
     }
@@ -28,8 +29,15 @@ final class PostfixPlan {
     record Change(String name, String before, String after) {
     }
 
-    /** The Postwarden side: policy and milter listeners (host:port, or null when off) and the ban map (or ""). */
-    record Target(String policy, String milter, String cidrMap) {
+    /**
+     * The Postwarden side: policy and milter listeners (host:port, or null when off), the ban map (or ""), and the
+     * file Postfix should log to itself ({@code maillog_file}) because nothing else writes the mail log the ingester
+     * follows (or "": leave Postfix's logging alone).
+     */
+    record Target(String policy, String milter, String cidrMap, String maillog) {
+        Target(String policy, String milter, String cidrMap) {
+            this(policy, milter, cidrMap, "");
+        }
     }
 
     static String policyElement(String listen) {
@@ -99,6 +107,11 @@ final class PostfixPlan {
             if (action.equals("ignore")) {
                 changes.add(new Change(actionName, action, "drop"));
             }
+        }
+        String maillog = live.getOrDefault(MAILLOG, "").strip();
+        if (!t.maillog().isBlank() && maillog.isEmpty() && (version[0] > 3 || version[1] >= 4)) {
+            // Postfix 3.4+ writes its own log through postlogd (master.cf's postlog service, in Debian's default)
+            changes.add(new Change(MAILLOG, maillog, t.maillog()));
         }
         return changes;
     }

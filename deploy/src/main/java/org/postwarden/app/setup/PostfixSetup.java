@@ -29,10 +29,36 @@ final class PostfixSetup {
         this.out = out;
     }
 
-    /** The Postwarden side of the wiring, from its config: enabled listeners and the ban map. */
+    /** Syslog daemons that write a mail log file from Postfix's syslog lines (Debian's rsyslog, syslog-ng, sysklogd). */
+    static final List<Path> SYSLOG_DAEMONS = List.of(Path.of("/usr/sbin/rsyslogd"), Path.of("/usr/sbin/syslog-ng"),
+            Path.of("/usr/sbin/syslogd"), Path.of("/sbin/syslogd"));
+
+    /** The Postwarden side of the wiring, from its config and this machine's syslog daemon. */
     static PostfixPlan.Target target(PostwardenConfig cfg) {
+        return target(cfg, SYSLOG_DAEMONS.stream().anyMatch(java.nio.file.Files::isExecutable));
+    }
+
+    /**
+     * Enabled listeners, the ban map, and {@code maillog_file}: when no syslog daemon writes Postfix's log (Debian 12
+     * without rsyslog: Postfix logs to the journal only), the journal source is off and the ingester follows files,
+     * Postfix writes the first of {@code ingest.files} itself.
+     */
+    static PostfixPlan.Target target(PostwardenConfig cfg, boolean syslogDaemon) {
+        String maillog = !syslogDaemon && !cfg.ingest().journal().enabled() && !cfg.ingest().files().isEmpty()
+                ? cfg.ingest().files().get(0) : "";
         return new PostfixPlan.Target(cfg.policy().enabled() ? cfg.policy().listen() : null,
-                cfg.milter().enabled() ? cfg.milter().listen() : null, cfg.bans().export().cidrMap());
+                cfg.milter().enabled() ? cfg.milter().listen() : null, cfg.bans().export().cidrMap(), maillog);
+    }
+
+    /** A hint when Postfix's log reaches no source of the ingester at all. */
+    static String logHint(PostwardenConfig cfg, boolean syslogDaemon) {
+        if (!syslogDaemon && !cfg.ingest().journal().enabled() && cfg.ingest().files().isEmpty()
+                && !cfg.ingest().syslog().enabled()) {
+            return "note: no syslog daemon here, so Postfix logs to the journal only, and the Postwarden config reads"
+                    + " no log: set ingest.journal.enabled: true (PREGREET, SASL and TLS failures are seen only in"
+                    + " the log)";
+        }
+        return null;
     }
 
     int apply(PostwardenConfig cfg, boolean dryRun) throws Tool.Refused, IOException {
@@ -40,6 +66,10 @@ final class PostfixSetup {
         PostfixPlan.Target target = target(cfg);
         if (target.policy() == null && target.milter() == null) {
             throw new Tool.Refused("neither policy nor milter is enabled in the Postwarden config: nothing to wire");
+        }
+        String hint = logHint(cfg, SYSLOG_DAEMONS.stream().anyMatch(java.nio.file.Files::isExecutable));
+        if (hint != null) {
+            out.println(hint);
         }
         List<PostfixPlan.Change> changes = PostfixPlan.plan(live(true), explicit(), target, dir.toString());
         if (changes.isEmpty()) {

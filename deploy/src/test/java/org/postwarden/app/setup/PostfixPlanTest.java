@@ -105,4 +105,34 @@ class PostfixPlanTest {
                 + " = permit_sasl_authenticated,reject"), notes.get(0));
         assertTrue(notes.get(1).contains("127.0.0.1:10025/inet overrides smtpd_milters = (empty)"), notes.get(1));
     }
+
+    @Test
+    void withoutASyslogDaemonPostfixWritesTheLogTheIngesterFollows() throws Exception {
+        PostfixPlan.Target t = new PostfixPlan.Target("127.0.0.1:10033", null, "", "/var/log/mail.log");
+        Map<String, String> c = changes(PostfixPlan.plan(debian(), Map.of(), t, "/etc/postfix"));
+        assertEquals("/var/log/mail.log", c.get("maillog_file"));
+        Map<String, String> logging = debian();
+        logging.put("maillog_file", "/var/log/postfix.log");
+        assertTrue(!changes(PostfixPlan.plan(logging, Map.of(), t, "/etc/postfix")).containsKey("maillog_file"),
+                "a maillog_file the admin set is left alone");
+        Map<String, String> old = debian();
+        old.put("mail_version", "3.3.2");
+        assertTrue(!changes(PostfixPlan.plan(old, Map.of(), t, "/etc/postfix")).containsKey("maillog_file"),
+                "before 3.4 Postfix cannot write its own log");
+        assertTrue(!changes(PostfixPlan.plan(debian(), Map.of(), TARGET, "/etc/postfix")).containsKey("maillog_file"));
+    }
+
+    @Test
+    void theTargetAsksForMaillogFileOnlyWhenNothingElseWritesTheLog() throws Exception {
+        org.postwarden.config.PostwardenConfig files = org.postwarden.config.load.ConfigLoader.load("t",
+                "ingest: {files: [/var/log/mail.log]}\n");
+        assertEquals("/var/log/mail.log", PostfixSetup.target(files, false).maillog());
+        assertEquals("", PostfixSetup.target(files, true).maillog(), "rsyslog writes it");
+        org.postwarden.config.PostwardenConfig journal = org.postwarden.config.load.ConfigLoader.load("t",
+                "ingest: {files: [/var/log/mail.log], journal: {enabled: true}}\n");
+        assertEquals("", PostfixSetup.target(journal, false).maillog(), "the journal source reads the journal");
+        org.postwarden.config.PostwardenConfig none = org.postwarden.config.load.ConfigLoader.loadDefault();
+        assertTrue(PostfixSetup.logHint(none, false).contains("ingest.journal.enabled: true"));
+        assertEquals(null, PostfixSetup.logHint(none, true));
+    }
 }
