@@ -75,6 +75,8 @@ public final class AuthPolicy {
     private final AlertSink alerts;
     /** Addresses and reasons logged within the last minute (a refusal is logged once a minute, not per attempt). */
     private final Cache<String, Boolean> logged;
+    /** Numbers failures reported without a password hash: each is a distinct one. */
+    private final java.util.concurrent.atomic.AtomicLong unhashed = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param signals scores failures as the log ingester does (the same recorder, so a ban is issued once)
@@ -238,7 +240,7 @@ public final class AuthPolicy {
         }
         long forget = now - c.refuse().window().toMillis();
         // without a password hash in Dovecot's template, every failure is a distinct one
-        long pw = at.pwhash().isEmpty() ? now ^ System.nanoTime() : AuthRing.hash(at.pwhash());
+        long pw = at.pwhash().isEmpty() ? ~unhashed.incrementAndGet() : AuthRing.hash(at.pwhash());
         long user = AuthRing.hash(login);
         boolean fresh = store.table(AuthState.ADDRESSES)
                 .getOrCreate(k.member.cidr(), x -> new AuthRing(AuthState.ADDRESS_PAIRS))

@@ -48,28 +48,12 @@ public final class Dovecot implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Path passwd = dir.resolve("users");
-            StringBuilder sb = new StringBuilder();
-            users.forEach((u, p) -> sb.append(u).append(":{PLAIN}").append(p).append('\n'));
-            Files.writeString(passwd, sb.toString(), StandardCharsets.UTF_8);
-            // the auth process runs as user dovecot and must read it; these are throwaway test passwords
-            Files.setPosixFilePermissions(passwd, PosixFilePermissions.fromString("rw-r--r--"));
+            Path passwd = writeUsers(dir, users);
             Files.writeString(conf, config(dir, passwd, authSocket), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write dovecot config in " + dir, e);
         }
-        Exec.run(Duration.ofSeconds(15), Requirements.exe("doveconf"), "-c", conf.toString(), "-n").requireOk();
-
-        Process p;
-        try {
-            p = new ProcessBuilder(Requirements.exe("dovecot"), "-F", "-c", conf.toString())
-                    .redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("stdout").toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start dovecot", e);
-        }
+        Process p = launch(dir, conf);
         Dovecot d = new Dovecot(dir, p);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!Files.exists(authSocket)) {
@@ -81,6 +65,33 @@ public final class Dovecot implements AutoCloseable {
         }
         LOG.info("dovecot auth started: pid {}, socket {}", p.pid(), authSocket);
         return d;
+    }
+
+    /**
+     * Writes {@code users} (name to cleartext password) as the passwd-file {@code dir/users}, readable by Dovecot's
+     * auth process (user dovecot); these are throwaway test passwords. Returns its path.
+     */
+    static Path writeUsers(Path dir, Map<String, String> users) throws IOException {
+        Path passwd = dir.resolve("users");
+        StringBuilder sb = new StringBuilder();
+        users.forEach((u, p) -> sb.append(u).append(":{PLAIN}").append(p).append('\n'));
+        Files.writeString(passwd, sb.toString(), StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(passwd, PosixFilePermissions.fromString("rw-r--r--"));
+        return passwd;
+    }
+
+    /** Checks {@code conf} with doveconf, then starts {@code dovecot -F} on it, its output in {@code dir/stdout}. */
+    static Process launch(Path dir, Path conf) {
+        Exec.run(Duration.ofSeconds(15), Requirements.exe("doveconf"), "-c", conf.toString(), "-n").requireOk();
+        try {
+            return new ProcessBuilder(Requirements.exe("dovecot"), "-F", "-c", conf.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("stdout").toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start dovecot", e);
+        }
     }
 
     private static String config(Path dir, Path passwd, Path authSocket) {

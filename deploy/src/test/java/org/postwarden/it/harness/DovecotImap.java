@@ -1,7 +1,6 @@
 package org.postwarden.it.harness;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -55,11 +54,7 @@ public final class DovecotImap implements AutoCloseable {
             Files.createDirectories(dir.resolve("mail"));
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.setPosixFilePermissions(dir.resolve("mail"), PosixFilePermissions.fromString("rwxrwxrwx"));
-            StringBuilder sb = new StringBuilder();
-            users.forEach((u, p) -> sb.append(u).append(":{PLAIN}").append(p).append('\n'));
-            Path passwd = dir.resolve("users");
-            Files.writeString(passwd, sb.toString(), StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(passwd, PosixFilePermissions.fromString("rw-r--r--"));
+            Dovecot.writeUsers(dir, users);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + dir, e);
         }
@@ -75,17 +70,7 @@ public final class DovecotImap implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + conf, e);
         }
-        Exec.run(Duration.ofSeconds(15), Requirements.exe("doveconf"), "-c", conf.toString(), "-n").requireOk();
-        Process p;
-        try {
-            p = new ProcessBuilder(Requirements.exe("dovecot"), "-F", "-c", conf.toString())
-                    .redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("stdout").toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start dovecot", e);
-        }
+        Process p = Dovecot.launch(dir, conf);
         DovecotImap d = new DovecotImap(dir, p, port);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
